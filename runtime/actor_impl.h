@@ -1,0 +1,68 @@
+/*  actor_impl: the actor struct, private to runtime/. */
+#ifndef RUNTIME_ACTOR_IMPL_H
+#define RUNTIME_ACTOR_IMPL_H
+
+#include "runtime/actor.h"
+#include "runtime/dheap.h"
+#include "runtime/mpscq.h"
+#include "runtime/u64map.h"
+
+#include <stdatomic.h>
+
+typedef struct worker_t worker_t;
+
+enum { ACTOR_LOCAL, ACTOR_REMOTE };
+enum { LIFE_ALIVE, LIFE_DEAD };
+
+struct actor_t {
+    //  Mailbox; mailbox.count is the depth (pushes minus pops).
+    mpscq_t mailbox;
+    //  Written by senders and the scheduler.
+    _Atomic int refs;
+    _Atomic int life;
+    mpscq_node_t rq_node;           //  run queue link
+    _Atomic uint64_t sent;
+    _Atomic uint64_t received;
+    _Atomic uint64_t rejected;      //  messages refused at the bound
+
+    //  Fixed at spawn.
+    int kind;                       //  ACTOR_LOCAL / ACTOR_REMOTE
+    rt_t *rt;
+    char *name;                     //  remote: the actor's name there
+    char *node;                     //  remote: its node; local: NULL
+    char *address;                  //  remote: "node/name"
+    const actor_ops_t *ops;
+    worker_t *home;                 //  pinned thread, or NULL
+    int64_t limit;
+
+    //  Owned by the actor's turn: no other thread touches these.
+    void *state;
+    rtrand_t rand;
+    u64map_t *pending;              //  corr -> pending_t
+    dheap_t deadlines;              //  (deadline, corr) of pending asks
+    int64_t sweep_due;              //  time of the armed sweep, 0 = none
+    u64map_t *timers;               //  live timer ids
+    uint64_t next_corr;
+    uint64_t next_timer;
+    bool exiting;
+    bool dying;
+};
+
+//  Scheduler entry: run one turn of an actor on worker w.
+void
+    actor_run (actor_t *self, worker_t *w);
+
+//  Transport entry: push a message from the network to a local actor,
+//  honouring its bound unless bypass. Returns OK, BUSY or NO_ACTOR; on
+//  failure the message is NOT consumed.
+int
+    actor_push (actor_t *self, msg_t *msg, bool bypass);
+
+//  A reference to actor `name` on another node, or NULL (no memory).
+actor_t *
+    actor_proxy_new (rt_t *rt, const char *node, const char *name);
+
+//  The kind of bodiless messages (error replies, runtime notices).
+extern const msg_kind_t actor_kind_empty;
+
+#endif

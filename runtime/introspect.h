@@ -1,0 +1,16 @@
+/*  introspect: the "node" actor every runtime runs.
+
+    Answers pg.ActorsQuery with pg.ActorsReply: every actor's name, kind,
+    mailbox depth and message counts, and the node's transport counters.
+    The shell's `actors` command and the metrics endpoint read it.
+*/
+#ifndef RUNTIME_INTROSPECT_H
+#define RUNTIME_INTROSPECT_H
+
+#include "runtime/rt.h"
+
+//  Spawns the "node" actor; returns its reference or NULL.
+actor_t *
+    introspect_spawn (rt_t *rt);
+
+#endif
