@@ -87,7 +87,8 @@ msg_new_packed (const ProtobufCMessageDescriptor *desc, uint32_t type,
     self->flags = MSG_F_PB | MSG_F_PACKED;
     self->type = type;
     uint8_t *copy = msg_alloc (self, len ? len : 1);
-    memcpy (copy, packed, len);
+    if (len)
+        memcpy (copy, packed, len);
     self->packed = copy;
     self->packed_len = (uint32_t) len;
     return self;

@@ -16,7 +16,8 @@
             advertise =             # host:port peers use, if not the bind address
             max_frame = 16M         # larger frames are dropped and counted
             batch_bytes = 64K       # envelopes coalesced per frame
-            outbox_limit = 64M      # bytes queued for the I/O thread; then BUSY
+            outbox_limit = 64M      # bytes queued and not yet taken by ZeroMQ; then BUSY
+            peer_backlog = 16M      # bytes held for one peer that is not reading
             sndhwm = 1000           # frames queued per peer in ZeroMQ
             linger_ms = 1000
             reconnect_ms = 100

@@ -44,6 +44,13 @@ typedef struct {
     uint8_t data [];
 } outpkt_t;
 
+//  A frame ZeroMQ would not take yet (the peer's pipe is full).
+typedef struct backlog_t {
+    struct backlog_t *next;
+    zmq_msg_t frame;
+    size_t bytes;
+} backlog_t;
+
 typedef struct peer_t {
     char *name;
     void *dealer;                   //  servers; NULL for clients (via ROUTER)
@@ -52,6 +59,9 @@ typedef struct peer_t {
     struct peer_t *next_dirty;
     bool dirty;
     int64_t last_used_ns;
+    backlog_t *backlog;             //  oldest first; sent when writable
+    backlog_t *backlog_tail;
+    size_t backlog_bytes;
 } peer_t;
 
 struct transport_t {
@@ -64,6 +74,7 @@ struct transport_t {
     int64_t outbox_limit;
     size_t max_frame;
     size_t batch_bytes;
+    size_t peer_backlog;
     int sndhwm;
     int linger_ms;
     int reconnect_ms;
@@ -151,8 +162,9 @@ s_socket_options (transport_t *self, void *socket)
 transport_t *
 transport_new (rt_t *rt, zconfig_t *config)
 {
-    int64_t max_frame, batch_bytes, outbox_limit, sndhwm, linger, reconnect;
+    int64_t max_frame, batch_bytes, outbox_limit, sndhwm, linger, reconnect, backlog;
     if (config_size (config, "transport/max_frame", 16 << 20, 1024, 1LL << 30, &max_frame)
+    ||  config_size (config, "transport/peer_backlog", 16 << 20, 0, 1LL << 40, &backlog)
     ||  config_size (config, "transport/batch_bytes", 64 << 10, 512, 16 << 20, &batch_bytes)
     ||  config_size (config, "transport/outbox_limit", 64 << 20, 64 << 10, 1LL << 40, &outbox_limit)
     ||  config_int (config, "transport/sndhwm", 1000, 1, 1000000, &sndhwm)
@@ -168,6 +180,7 @@ transport_new (rt_t *rt, zconfig_t *config)
     self->rt = rt;
     self->max_frame = (size_t) max_frame;
     self->batch_bytes = (size_t) batch_bytes;
+    self->peer_backlog = (size_t) backlog;
     self->outbox_limit = outbox_limit;
     self->sndhwm = (int) sndhwm;
     self->linger_ms = (int) linger;
@@ -249,6 +262,12 @@ transport_new (rt_t *rt, zconfig_t *config)
 static void
 s_peer_free (peer_t *peer)
 {
+    while (peer->backlog) {
+        backlog_t *item = peer->backlog;
+        peer->backlog = item->next;
+        zmq_msg_close (&item->frame);
+        free (item);
+    }
     if (peer->dealer)
         zmq_close (peer->dealer);
     free (peer->batch);
@@ -307,10 +326,60 @@ s_free_pkt (void *data, void *hint)
     pool_free (pkt, pkt->block);
 }
 
-//  Sends one frame to a peer. Takes the zmq message.
-static void
-s_send_frame (transport_t *self, peer_t *peer, zmq_msg_t *frame)
+//  Bytes are charged to the outbox budget from transport_send until ZeroMQ
+//  takes them (or they are dropped): so a peer that cannot keep up fills
+//  the budget and senders get BUSY, instead of messages vanishing.
+static inline void
+s_release (transport_t *self, size_t bytes)
 {
+    atomic_fetch_sub_explicit (&self->outbox.count, (int64_t) bytes, memory_order_relaxed);
+}
+
+static void
+s_drop_frame (transport_t *self, peer_t *peer, zmq_msg_t *frame, size_t bytes,
+              const char *why)
+{
+    zmq_msg_close (frame);
+    s_release (self, bytes);
+    RT_COUNT (self->rt, dropped_unroutable);
+    uint32_t suppressed;
+    if (log_limit_allow (&self->limit_unroutable, 5, &suppressed))
+        log_warning ("transport: frame of %zu bytes to %s dropped: %s (%u more suppressed)",
+                     bytes, peer->name, why, suppressed);
+}
+
+static void
+s_backlog (transport_t *self, peer_t *peer, zmq_msg_t *frame, size_t bytes)
+{
+    backlog_t *item = malloc (sizeof *item);
+    if (!item || peer->backlog_bytes + bytes > self->peer_backlog) {
+        free (item);
+        s_drop_frame (self, peer, frame, bytes, "peer is not reading and its backlog is full");
+        return;
+    }
+    zmq_msg_init (&item->frame);
+    zmq_msg_move (&item->frame, frame);
+    zmq_msg_close (frame);
+    item->bytes = bytes;
+    item->next = NULL;
+    if (peer->backlog_tail)
+        peer->backlog_tail->next = item;
+    else {
+        peer->backlog = item;
+        self->items_stale = true;       //  poll it for POLLOUT from now on
+    }
+    peer->backlog_tail = item;
+    peer->backlog_bytes += bytes;
+}
+
+//  Sends one frame of `bytes` charged bytes to a peer. Takes the message.
+static void
+s_send_frame (transport_t *self, peer_t *peer, zmq_msg_t *frame, size_t bytes)
+{
+    if (peer->backlog) {
+        s_backlog (self, peer, frame, bytes);      //  keep the order
+        return;
+    }
     int rc;
     if (peer->dealer)
         rc = zmq_msg_send (frame, peer->dealer, ZMQ_DONTWAIT);
@@ -324,18 +393,39 @@ s_send_frame (transport_t *self, peer_t *peer, zmq_msg_t *frame)
         rc = -1;
         errno = EHOSTUNREACH;
     }
-    if (rc < 0) {
-        int err = errno;
-        zmq_msg_close (frame);
-        RT_COUNT (self->rt, dropped_unroutable);
-        uint32_t suppressed;
-        if (log_limit_allow (&self->limit_unroutable, 5, &suppressed))
-            log_warning ("transport: frame to %s dropped: %s (%u more suppressed)",
-                         peer->name, err == EAGAIN ? "peer's queue is full" : zmq_strerror (err),
-                         suppressed);
-        return;
+    if (rc >= 0) {
+        s_release (self, bytes);
+        RT_COUNT (self->rt, frames_out);
     }
-    RT_COUNT (self->rt, frames_out);
+    else
+    if (errno == EAGAIN && peer->dealer)
+        s_backlog (self, peer, frame, bytes);
+    else
+        s_drop_frame (self, peer, frame, bytes,
+                      errno == EAGAIN ? "client is not reading" : zmq_strerror (errno));
+}
+
+//  The peer's socket is writable again: send what waited.
+static void
+s_send_backlog (transport_t *self, peer_t *peer)
+{
+    while (peer->backlog) {
+        backlog_t *item = peer->backlog;
+        if (zmq_msg_send (&item->frame, peer->dealer, ZMQ_DONTWAIT) < 0) {
+            if (errno == EAGAIN)
+                return;
+            s_drop_frame (self, peer, &item->frame, item->bytes, zmq_strerror (errno));
+        }
+        else {
+            s_release (self, item->bytes);
+            RT_COUNT (self->rt, frames_out);
+        }
+        peer->backlog = item->next;
+        peer->backlog_bytes -= item->bytes;
+        free (item);
+    }
+    peer->backlog_tail = NULL;
+    self->items_stale = true;           //  stop polling for POLLOUT
 }
 
 static void
@@ -353,8 +443,9 @@ s_flush_peer (transport_t *self, peer_t *peer)
         zmq_msg_init_data (&frame, peer->batch, peer->len, s_free_block, peer->batch);
         peer->batch = NULL;
     }
+    size_t bytes = peer->len;
     peer->len = 0;
-    s_send_frame (self, peer, &frame);
+    s_send_frame (self, peer, &frame, bytes);
 }
 
 static void
@@ -376,6 +467,7 @@ s_append (transport_t *self, peer_t *peer, const void *data, size_t len)
     if (!peer->batch) {
         peer->batch = malloc (self->batch_bytes);
         if (!peer->batch) {
+            s_release (self, len);
             RT_COUNT (self->rt, dropped_unroutable);
             return;
         }
@@ -395,6 +487,7 @@ s_route (transport_t *self, outpkt_t *pkt)
 {
     peer_t *peer = s_peer (self, pkt->dest);
     if (!peer) {
+        s_release (self, pkt->len);
         RT_COUNT (self->rt, dropped_unroutable);
         pool_free (pkt, pkt->block);
         return;
@@ -405,9 +498,10 @@ s_route (transport_t *self, outpkt_t *pkt)
         //  frame without copying.
         s_flush_peer (self, peer);
         zmq_msg_t frame;
+        size_t bytes = pkt->len;
         zmq_msg_init_data (&frame, pkt->data, pkt->len, s_free_pkt, pkt);
         RT_COUNT (self->rt, envelopes_out);
-        s_send_frame (self, peer, &frame);
+        s_send_frame (self, peer, &frame, bytes);
         return;
     }
     s_append (self, peer, pkt->data, pkt->len);
@@ -424,9 +518,7 @@ s_drain_outbox (transport_t *self)
         int before = n;
         mpscq_node_t *node;
         while (n < DRAIN_LIMIT && (node = mpscq_pop (&self->outbox))) {
-            outpkt_t *pkt = (outpkt_t *) node;
-            atomic_fetch_sub_explicit (&self->outbox.count, pkt->len, memory_order_relaxed);
-            s_route (self, pkt);
+            s_route (self, (outpkt_t *) node);
             n++;
         }
         s_flush (self);
@@ -463,6 +555,8 @@ s_reply_error (transport_t *self, const char *src, const wire_env_t *req,
     if (wire_item_size (&env, 0) > sizeof buffer)
         return;
     uint8_t *end = wire_item_encode (buffer, &env, 0);
+    //  Charged like any other message, and released when sent.
+    atomic_fetch_add_explicit (&self->outbox.count, end - buffer, memory_order_relaxed);
     s_append (self, peer, buffer, (size_t) (end - buffer));
 }
 
@@ -727,8 +821,9 @@ s_build_items (transport_t *self)
         peer_t *peer = value;
         if (!peer->dealer)
             continue;
+        short events = ZMQ_POLLIN | (peer->backlog ? ZMQ_POLLOUT : 0);
         self->item_peers [self->nitems] = peer;
-        self->items [self->nitems++] = (zmq_pollitem_t) { peer->dealer, 0, ZMQ_POLLIN, 0 };
+        self->items [self->nitems++] = (zmq_pollitem_t) { peer->dealer, 0, events, 0 };
     }
     self->items_stale = false;
 }
@@ -748,7 +843,8 @@ s_housekeeping (transport_t *self, int64_t now)
         while (strmap_next (self->peers, &cursor, &name, &value) == 0) {
             peer_t *peer = value;
             int64_t idle = now - peer->last_used_ns;
-            if (peer->len || peer->dirty || idle < (peer->dealer ? PEER_IDLE_NS : CLIENT_IDLE_NS))
+            if (peer->len || peer->dirty || peer->backlog
+            ||  idle < (peer->dealer ? PEER_IDLE_NS : CLIENT_IDLE_NS))
                 continue;
             strmap_take (self->peers, peer->name);
             if (peer->dealer)
@@ -779,6 +875,8 @@ s_io_main (void *arg)
         }
         int64_t now = rtclock_mono_ns (&self->rt->clock);
         for (size_t i = 0; i < self->nitems && rc > 0; i++) {
+            if (self->items [i].revents & ZMQ_POLLOUT)
+                s_send_backlog (self, self->item_peers [i]);
             if (!(self->items [i].revents & ZMQ_POLLIN))
                 continue;
             if (self->items [i].socket == NULL) {

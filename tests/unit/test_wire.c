@@ -16,7 +16,8 @@ static size_t
 s_encode (uint8_t *out, const wire_env_t *env, const uint8_t *payload, size_t len)
 {
     uint8_t *p = wire_item_encode (out, env, len);
-    memcpy (p, payload, len);
+    if (len)
+        memcpy (p, payload, len);
     return (size_t) (p + len - out);
 }
 
