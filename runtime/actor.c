@@ -14,6 +14,14 @@
     limit and returns BUSY without queueing. Replies, timers and STOP are
     exempt: they answer work the actor itself started, and refusing them
     could deadlock two actors that ask each other.
+
+    Muting slows senders before that (Pony's backpressure): an actor that
+    sends to a receiver deeper than half its limit is, after its turn, left
+    unscheduled (muted) and recorded on the receiver, which reschedules its
+    muted senders once it is below a quarter of its limit. An actor that is
+    overloaded itself is never muted: it keeps running and draining, so two
+    actors cannot mute each other for good. Threads outside the runtime and
+    the transport cannot be muted; they get BUSY at the limit.
 */
 #include "runtime/actor_impl.h"
 #include "runtime/hash.h"
@@ -171,7 +179,72 @@ s_send (actor_t *self, actor_t *to, msg_t *msg)
     int rc = actor_push (to, msg, bypass);
     if (rc != PG__STATUS__OK)
         msg_destroy (&msg);
+    else
+    if (self && self != to && !self->mute_on
+    &&  atomic_load_explicit (&to->mailbox.count, memory_order_relaxed) >= ACTOR_OVERLOADED (to))
+        self->mute_on = actor_ref (to);
     return rc;
+}
+
+//  Lets every sender muted on self go, if self is relieved (or dying).
+static void
+s_unmute_senders (actor_t *self, bool force)
+{
+    if (!atomic_load_explicit (&self->muters, memory_order_relaxed))
+        return;
+    if (!force && atomic_load_explicit (&self->mailbox.count, memory_order_relaxed)
+                  >= ACTOR_RELIEVED (self))
+        return;
+    mute_t *list = atomic_exchange_explicit (&self->muters, NULL, memory_order_acq_rel);
+    while (list) {
+        mute_t *next = list->next;
+        int expected = 1;
+        //  Whoever clears the flag reschedules: the sender itself (if it
+        //  saw us relieved right after muting) or us, never both.
+        if (atomic_compare_exchange_strong (&list->sender->muted, &expected, 0))
+            sched_schedule (self->rt->sched, list->sender);     //  its own run-queue ref
+        actor_unref (&list->sender);
+        free (list);
+        list = next;
+    }
+}
+
+//  After self's turn: mute it on the overloaded receiver it sent to.
+//  Returns true if self is now muted (it must not be parked or requeued:
+//  its run-queue reference waits with the receiver).
+static bool
+s_mute (actor_t *self)
+{
+    actor_t *to = self->mute_on;
+    self->mute_on = NULL;
+    bool muted = false;
+    if (!self->dying
+    &&  atomic_load_explicit (&self->mailbox.count, memory_order_relaxed) < ACTOR_OVERLOADED (self)
+    &&  atomic_load_explicit (&to->life, memory_order_acquire) == LIFE_ALIVE
+    &&  atomic_load_explicit (&to->mailbox.count, memory_order_relaxed) >= ACTOR_RELIEVED (to)) {
+        mute_t *record = malloc (sizeof *record);
+        if (record) {
+            record->sender = actor_ref (self);
+            atomic_store (&self->muted, 1);
+            mute_t *top = atomic_load_explicit (&to->muters, memory_order_relaxed);
+            do
+                record->next = top;
+            while (!atomic_compare_exchange_weak_explicit (&to->muters, &top, record,
+                                                           memory_order_release,
+                                                           memory_order_relaxed));
+            muted = true;
+            //  The receiver may have drained (or died) before our record
+            //  landed and will not look again: check once more ourselves.
+            if (atomic_load_explicit (&to->mailbox.count, memory_order_relaxed) < ACTOR_RELIEVED (to)
+            ||  atomic_load_explicit (&to->life, memory_order_acquire) != LIFE_ALIVE) {
+                int expected = 1;
+                if (atomic_compare_exchange_strong (&self->muted, &expected, 0))
+                    muted = false;
+            }
+        }
+    }
+    actor_unref (&to);
+    return muted;
 }
 
 int
@@ -544,8 +617,11 @@ s_die (actor_t *self)
     if (self->ops->fini)
         self->ops->fini (self);
     self->state = NULL;
+    if (self->mute_on)
+        actor_unref (&self->mute_on);
     dheap_fini (&self->deadlines);
     atomic_store_explicit (&self->life, LIFE_DEAD, memory_order_release);
+    s_unmute_senders (self, true);
     registry_remove (self->rt->registry, self);
 }
 
@@ -630,6 +706,8 @@ actor_run (actor_t *self, worker_t *w)
             s_deliver (self, msg);
             if (self->exiting && !self->dying)
                 s_die (self);
+            if (self->mute_on)
+                break;          //  it overloads someone: end the turn now
         }
     }
     atomic_fetch_sub_explicit (&self->mailbox.count, n, memory_order_relaxed);
@@ -638,6 +716,9 @@ actor_run (actor_t *self, worker_t *w)
         memory_order_relaxed);
     sched_set_current (NULL);
     log_set_context (rt->node, NULL);
+    s_unmute_senders (self, atomic_load_explicit (&self->life, memory_order_relaxed) == LIFE_DEAD);
+    if (self->mute_on && s_mute (self))
+        return;                         //  muted: the receiver reschedules us
     if (mpscq_park (&self->mailbox))
         actor_unref (&self);            //  the run queue's reference
     else

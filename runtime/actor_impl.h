@@ -24,6 +24,8 @@ struct actor_t {
     _Atomic uint64_t sent;
     _Atomic uint64_t received;
     _Atomic uint64_t rejected;      //  messages refused at the bound
+    _Atomic int muted;              //  1 while parked by backpressure
+    _Atomic(struct mute_t *) muters; //  senders muted on this actor
 
     //  Fixed at spawn.
     int kind;                       //  ACTOR_LOCAL / ACTOR_REMOTE
@@ -46,11 +48,23 @@ struct actor_t {
     uint64_t next_timer;
     bool exiting;
     bool dying;
+    actor_t *mute_on;               //  an overloaded receiver we sent to
 };
+
+//  A muted sender waiting on a receiver (lock-free stack node).
+typedef struct mute_t {
+    struct mute_t *next;
+    actor_t *sender;                //  a reference
+} mute_t;
 
 //  Scheduler entry: run one turn of an actor on worker w.
 void
     actor_run (actor_t *self, worker_t *w);
+
+//  Depths at which an actor counts as overloaded (its senders get muted)
+//  and at which its muted senders are let go.
+#define ACTOR_OVERLOADED(actor) ((actor)->limit >= 4 ? (actor)->limit / 2 : 1)
+#define ACTOR_RELIEVED(actor)   ((actor)->limit >= 4 ? (actor)->limit / 4 : 1)
 
 //  Transport entry: push a message from the network to a local actor,
 //  honouring its bound unless bypass. Returns OK, BUSY or NO_ACTOR; on

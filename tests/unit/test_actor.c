@@ -465,6 +465,71 @@ test_flood_bounded (void **state)
     actor_stop (&consumer);
 }
 
+//  Muting: a producer that sends in small slices (never enough in one turn
+//  to reach the bound) is slowed down instead of refused: no BUSY at all,
+//  the consumer's queue stays under its bound, nothing is lost.
+
+typedef struct {
+    actor_t *target;
+    int sent;
+    _Atomic int busy;
+    _Atomic bool done;
+} slicer_t;
+
+static void
+s_slicer_receive (actor_t *self, msg_t **msg_p)
+{
+    slicer_t *s = actor_state (self);
+    for (int i = 0; i < 20 && s->sent < FLOOD; i++, s->sent++) {
+        msg_t *msg = s_ping (0, "");
+        if (actor_send (self, s->target, &msg) != PG__STATUS__OK)
+            atomic_fetch_add (&s->busy, 1);
+    }
+    if (s->sent < FLOOD) {
+        msg_t *again = msg_new_local (&s_kind_go, 0, NULL);
+        actor_send (self, self, &again);
+    }
+    else
+        atomic_store (&s->done, true);
+    (void) msg_p;
+}
+
+static const actor_ops_t s_slicer_ops = { "slicer", s_flooder_init, s_slicer_receive, NULL };
+
+static bool
+s_slicer_done (void *ctx)
+{
+    return atomic_load (&((slicer_t *) ctx)->done);
+}
+
+static bool
+s_received_all (void *ctx)
+{
+    return atomic_load (&((slow_t *) ctx)->received) == FLOOD;
+}
+
+static void
+test_muting_slows_sender (void **state)
+{
+    rt_t *rt = *state;
+    slow_t slow = { 0 };
+    actor_opts_t opts = { .mailbox_limit = 1000 };
+    actor_t *consumer = actor_spawn (rt, "slow", &s_slow_ops, &slow, &opts);
+    slicer_t slicer = { .target = consumer };
+    actor_t *producer = actor_spawn (rt, "slicer", &s_slicer_ops, &slicer, NULL);
+    msg_t *go = msg_new_local (&s_kind_go, 0, NULL);
+    rt_send (rt, producer, &go);
+    assert_true (testutil_wait (s_slicer_done, &slicer, 120000));
+    bool all = testutil_wait (s_received_all, &slow, 60000);
+    if (!all)
+        print_error ("received %d, busy %d\n", atomic_load (&slow.received), atomic_load (&slicer.busy));
+    assert_true (all);
+    assert_int_equal (atomic_load (&slicer.busy), 0);
+    assert_true (atomic_load (&slow.max_depth) <= 1000);
+    actor_stop (&producer);
+    actor_stop (&consumer);
+}
+
 //  ---------------------------------------------------------------------------
 //  Pending asks get SHUTDOWN when the asker stops, before its fini.
 
@@ -619,6 +684,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_timers, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_mailbox_bound, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_flood_bounded, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_muting_slows_sender, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_pending_at_stop, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_expired_requests_dropped, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_rt_call_inside_refused_and_seeded_random,
