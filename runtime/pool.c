@@ -4,13 +4,13 @@
     up to 2 * batch blocks per class; past that it hands one batch (a linked
     list of blocks) to the class's global stack.
 
-    The global stack is a Treiber stack of batches. Push is a CAS loop (safe
-    against ABA: it never reads a node it does not own). Pop takes the whole
-    stack with one exchange, keeps the first batch and pushes the rest back:
-    an exchange-to-NULL cannot suffer ABA, so no tagged pointers are needed.
-    While one thread holds the stack, another may find it empty and fall
-    back to malloc; those extra blocks join the pool when freed, bounded by
-    POOL_GLOBAL_CAP bytes per class, beyond which blocks go back to free().
+    The global stack is a Treiber stack of batches. Push is a lock-free CAS
+    loop (safe against ABA: it never reads a node it does not own). Pops are
+    serialised by a mutex, which makes their CAS safe against ABA too (only
+    a popper can remove the top, so it cannot vanish and come back between
+    our read and our CAS). The mutex is taken once per batch, i.e. once per
+    hundreds of allocations, never per message. Blocks beyond
+    POOL_GLOBAL_CAP bytes per class go back to free().
 */
 #include "runtime/pool.h"
 
@@ -39,9 +39,14 @@ typedef struct {
 typedef struct {
     _Atomic(block_t *) top;
     atomic_size_t bytes;
+    pthread_mutex_t pop_lock;
 } global_t;
 
-static global_t s_global [NCLASSES];
+#define GLOBAL_INIT { NULL, 0, PTHREAD_MUTEX_INITIALIZER }
+static global_t s_global [NCLASSES] = {
+    GLOBAL_INIT, GLOBAL_INIT, GLOBAL_INIT, GLOBAL_INIT,
+    GLOBAL_INIT, GLOBAL_INIT, GLOBAL_INIT, GLOBAL_INIT
+};
 static _Thread_local cache_t t_cache [NCLASSES];
 static _Thread_local int t_registered;
 static pthread_key_t s_key;
@@ -90,26 +95,19 @@ s_global_pop (int cls, size_t *count)
     global_t *g = &s_global [cls];
     if (atomic_load_explicit (&g->top, memory_order_relaxed) == NULL)
         return NULL;
-    block_t *all = atomic_exchange_explicit (&g->top, NULL, memory_order_acquire);
-    if (!all)
+    pthread_mutex_lock (&g->pop_lock);
+    block_t *top = atomic_load_explicit (&g->top, memory_order_acquire);
+    while (top && !atomic_compare_exchange_weak_explicit (&g->top, &top, top->next_batch,
+                                                          memory_order_acquire,
+                                                          memory_order_acquire))
+        ;
+    pthread_mutex_unlock (&g->pop_lock);
+    if (!top)
         return NULL;
-    block_t *rest = all->next_batch;
-    *count = all->count;
-    atomic_fetch_sub_explicit (&g->bytes, all->count * class_size (cls),
+    *count = top->count;
+    atomic_fetch_sub_explicit (&g->bytes, top->count * class_size (cls),
                                memory_order_relaxed);
-    //  Give the rest back as one chain: find its last batch, one CAS.
-    if (rest) {
-        block_t *last = rest;
-        while (last->next_batch)
-            last = last->next_batch;
-        block_t *top = atomic_load_explicit (&g->top, memory_order_relaxed);
-        do
-            last->next_batch = top;
-        while (!atomic_compare_exchange_weak_explicit (&g->top, &top, rest,
-                                                       memory_order_release,
-                                                       memory_order_relaxed));
-    }
-    return all;
+    return top;
 }
 
 static void
