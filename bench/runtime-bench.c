@@ -96,13 +96,8 @@ s_done_wait (done_t *d)
 static rt_t *
 s_rt (int workers, const char *bind)
 {
-    char text [300];
-    snprintf (text, sizeof text,
-              "runtime\n    workers = %d\n    pinned_threads = 0\n    log_level = warning\n"
-              "transport\n    bind = %s\n", workers, bind);
-    zconfig_t *cfg = zconfig_str_load (text);
-    rt_t *rt = rt_new (cfg);
-    zconfig_destroy (&cfg);
+    rt_t *rt = rt_newf ("runtime\n    workers = %d\n    pinned_threads = 0\n"
+                        "    log_level = warning\ntransport\n    bind = %s\n", workers, bind);
     if (!rt) {
         fprintf (stderr, "runtime-bench: cannot start a runtime\n");
         exit (1);

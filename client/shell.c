@@ -218,10 +218,8 @@ shell_new (const char *meta_servers, FILE *out)
     shell_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
-    zconfig_t *config = zconfig_str_load ("runtime\n    workers = 1\n    pinned_threads = 0\n"
-                                          "    log_level = error\n");
-    self->rt = rt_new (config);
-    zconfig_destroy (&config);
+    self->rt = rt_newf ("runtime\n    workers = 1\n    pinned_threads = 0\n"
+                        "    log_level = error\n");
     if (!self->rt) {
         free (self);
         return NULL;

@@ -151,14 +151,8 @@ static const actor_ops_t ping_ops = { "ping", ping_init, ping_receive, NULL };
 static rt_t *
 s_runtime (const char *bind)
 {
-    char text [300];
-    snprintf (text, sizeof text,
-              "runtime\n    workers = 2\n    log_level = warning\n"
-              "transport\n    bind = %s\n", bind);
-    zconfig_t *config = zconfig_str_load (text);
-    rt_t *rt = rt_new (config);
-    zconfig_destroy (&config);
-    return rt;
+    return rt_newf ("runtime\n    workers = 2\n    log_level = warning\n"
+                    "transport\n    bind = %s\n", bind);
 }
 
 static int

@@ -18,6 +18,8 @@
 #include "rt.pb-c.h"
 
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -249,6 +251,28 @@ rt_t *
 rt_new (zconfig_t *config)
 {
     return rt_new_with_clock (config, &rtclock_system);
+}
+
+rt_t *
+rt_newf (const char *format, ...)
+{
+    char text [4096];
+    va_list args;
+    va_start (args, format);
+    int n = vsnprintf (text, sizeof text, format, args);
+    va_end (args);
+    if (n < 0 || (size_t) n >= sizeof text) {
+        log_error ("rt_newf: config text too long");
+        return NULL;
+    }
+    zconfig_t *config = zconfig_str_load (text);
+    if (!config) {
+        log_error ("rt_newf: config text is not valid ZPL");
+        return NULL;
+    }
+    rt_t *self = rt_new (config);
+    zconfig_destroy (&config);
+    return self;
 }
 
 void

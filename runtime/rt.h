@@ -49,6 +49,11 @@ typedef struct {
 rt_t *
     rt_new (zconfig_t *config);
 
+//  Start a runtime from ZPL text built printf-style, e.g.
+//  rt_newf ("runtime\n    workers = %d\n", 2). NULL as rt_new.
+rt_t *
+    rt_newf (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
+
 //  Same, with a clock other than the system's (simulation, tests).
 rt_t *
     rt_new_with_clock (zconfig_t *config, const rtclock_t *clock);

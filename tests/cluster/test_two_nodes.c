@@ -4,6 +4,7 @@
     reconnects by itself). The far node also stops cleanly on SIGTERM. */
 #include "runtime/actor.h"
 #include "runtime/rt.h"
+#include "tests/echo.h"
 #include "tests/testutil.h"
 #include "rt.pb-c.h"
 
@@ -44,11 +45,7 @@ s_start (child_t *child, const char *bind)
 static msg_t *
 s_ping (uint64_t seq, const char *note)
 {
-    Pg__Ping *ping;
-    msg_t *msg = msg_new (&pg__ping__descriptor, (void **) &ping);
-    ping->seq = seq;
-    ping->note = msg_strdup (msg, note);
-    return msg;
+    return echo_ping (seq, note, 0);
 }
 
 static int
@@ -94,9 +91,7 @@ test_restart (void **state)
     child_t child;
     assert_int_equal (s_start (&child, "127.0.0.1:0"), 0);
 
-    zconfig_t *cfg = zconfig_str_load ("runtime\n    workers = 2\n    log_level = error\n");
-    rt_t *rt = rt_new (cfg);
-    zconfig_destroy (&cfg);
+    rt_t *rt = rt_newf ("runtime\n    workers = 2\n    log_level = error\n");
     char address [400];
     snprintf (address, sizeof address, "%s/echo", child.node);
     actor_t *echo = rt_lookup (rt, address);

@@ -3,6 +3,7 @@
     expired requests, and deterministic randomness. */
 #include "runtime/actor.h"
 #include "runtime/rt.h"
+#include "tests/echo.h"
 #include "tests/testutil.h"
 #include "rt.pb-c.h"
 
@@ -17,14 +18,8 @@
 static rt_t *
 s_rt (int workers, uint64_t seed)
 {
-    char text [256];
-    snprintf (text, sizeof text,
-              "runtime\n    workers = %d\n    pinned_threads = 2\n    seed = %llu\n"
-              "    log_level = error\n", workers, (unsigned long long) seed);
-    zconfig_t *cfg = zconfig_str_load (text);
-    rt_t *rt = rt_new (cfg);
-    zconfig_destroy (&cfg);
-    return rt;
+    return rt_newf ("runtime\n    workers = %d\n    pinned_threads = 2\n    seed = %llu\n"
+                    "    log_level = error\n", workers, (unsigned long long) seed);
 }
 
 static int
@@ -42,38 +37,17 @@ s_teardown (void **state)
     return 0;
 }
 
-//  ---------------------------------------------------------------------------
-//  An echo actor: replies to a Ping with a Ping of the same seq and note.
-
-static void
-s_echo_receive (actor_t *self, msg_t **msg_p)
-{
-    if (!msg_is (*msg_p, &pg__ping__descriptor) || !msg_is_request (*msg_p))
-        return;
-    Pg__Ping *in = msg_body (*msg_p), *out;
-    msg_t *reply = msg_new (&pg__ping__descriptor, (void **) &out);
-    out->seq = in->seq;
-    out->note = msg_strdup (reply, in->note);
-    actor_reply (self, *msg_p, &reply);
-}
-
-static const actor_ops_t s_echo_ops = { "echo", NULL, s_echo_receive, NULL };
-
 static msg_t *
 s_ping (uint64_t seq, const char *note)
 {
-    Pg__Ping *ping;
-    msg_t *msg = msg_new (&pg__ping__descriptor, (void **) &ping);
-    ping->seq = seq;
-    ping->note = msg_strdup (msg, note);
-    return msg;
+    return echo_ping (seq, note, 0);
 }
 
 static void
 test_ask_reply (void **state)
 {
     rt_t *rt = *state;
-    actor_t *echo = actor_spawn (rt, "echo", &s_echo_ops, NULL, NULL);
+    actor_t *echo = actor_spawn (rt, "echo", &echo_ops, NULL, NULL);
     assert_non_null (echo);
     for (uint64_t i = 1; i <= 100; i++) {
         msg_t *req = s_ping (i, "hi"), *reply;

@@ -18,14 +18,8 @@
 static rt_t *
 s_rt (int workers)
 {
-    char text [200];
-    snprintf (text, sizeof text,
-              "runtime\n    workers = %d\n    log_level = error\n    mailbox_limit = 1000000\n",
-              workers);
-    zconfig_t *cfg = zconfig_str_load (text);
-    rt_t *rt = rt_new (cfg);
-    zconfig_destroy (&cfg);
-    return rt;
+    return rt_newf ("runtime\n    workers = %d\n    log_level = error\n"
+                    "    mailbox_limit = 1000000\n", workers);
 }
 
 static const msg_kind_t s_kind_hit = { "test.hit" };

@@ -8,6 +8,7 @@
 #include "runtime/rtrand.h"
 #include "runtime/types.h"
 #include "runtime/wire.h"
+#include "tests/echo.h"
 #include "tests/testutil.h"
 #include "rt.pb-c.h"
 
@@ -27,42 +28,14 @@
 static rt_t *
 s_rt (const char *bind)
 {
-    char text [300];
-    snprintf (text, sizeof text,
-              "runtime\n    workers = 2\n    log_level = error\n"
-              "transport\n    bind = %s\n    max_frame = 64K\n", bind);
-    zconfig_t *cfg = zconfig_str_load (text);
-    rt_t *rt = rt_new (cfg);
-    zconfig_destroy (&cfg);
-    return rt;
+    return rt_newf ("runtime\n    workers = 2\n    log_level = error\n"
+                    "transport\n    bind = %s\n    max_frame = 64K\n", bind);
 }
-
-static void
-s_echo_receive (actor_t *self, msg_t **msg_p)
-{
-    if (!msg_is (*msg_p, &pg__ping__descriptor) || !msg_is_request (*msg_p))
-        return;
-    Pg__Ping *in = msg_body (*msg_p), *out;
-    msg_t *reply = msg_new (&pg__ping__descriptor, (void **) &out);
-    out->seq = in->seq;
-    out->data.data = msg_memdup (reply, in->data.data, in->data.len);
-    out->data.len = in->data.len;
-    actor_reply (self, *msg_p, &reply);
-}
-
-static const actor_ops_t s_echo_ops = { "echo", NULL, s_echo_receive, NULL };
 
 static msg_t *
 s_ping (uint64_t seq, size_t size)
 {
-    Pg__Ping *ping;
-    msg_t *msg = msg_new_sized (&pg__ping__descriptor, size, (void **) &ping);
-    ping->seq = seq;
-    ping->data.data = msg_alloc (msg, size ? size : 1);
-    for (size_t i = 0; i < size; i++)
-        ping->data.data [i] = (uint8_t) (seq + i);
-    ping->data.len = size;
-    return msg;
+    return echo_ping (seq, "", size);
 }
 
 typedef struct {
@@ -77,7 +50,7 @@ s_setup (void **state)
     f->server = s_rt ("127.0.0.1:0");
     if (!f->server)
         return -1;
-    f->echo = actor_spawn (f->server, "echo", &s_echo_ops, NULL, NULL);
+    f->echo = actor_spawn (f->server, "echo", &echo_ops, NULL, NULL);
     *state = f;
     return 0;
 }
