@@ -80,6 +80,9 @@ typedef struct {
     int64_t mailbox_limit;
 } actor_opts_t;
 
+//  The kind of bodiless messages: error replies, empty OK replies.
+extern const msg_kind_t actor_kind_empty;
+
 //  Reply callback of actor_ask: runs on the asking actor's thread with the
 //  reply, or a bodiless message whose status is TIMEOUT, BUSY, NO_ACTOR,
 //  UNREACHABLE or SHUTDOWN. Takes ownership as receive does.

@@ -76,7 +76,5 @@ int
 actor_t *
     actor_proxy_new (rt_t *rt, const char *node, const char *name);
 
-//  The kind of bodiless messages (error replies, runtime notices).
-extern const msg_kind_t actor_kind_empty;
 
 #endif

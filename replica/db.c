@@ -1,0 +1,344 @@
+/*  db: see db.h. */
+#include "replica/db.h"
+#include "common/key.h"
+#include "common/value.h"
+#include "runtime/log.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MIN_WRITE_BUFFER (1 << 20)
+#define MAX_WRITE_BUFFER (64 << 20)
+
+struct db_t {
+    db_env_t *env;
+    rocksdb_t *rdb;
+    char *path;
+    db_t *next;                         //  in env->open
+};
+
+struct db_env_t {
+    rocksdb_cache_t *cache;
+    rocksdb_block_based_table_options_t *table;
+    rocksdb_filterpolicy_t *bloom;      //  owned by table once set
+    rocksdb_compactionfilter_t *ttl;
+    rocksdb_writeoptions_t *write;
+    rocksdb_readoptions_t *read;
+    rocksdb_flushoptions_t *flush;
+    rtclock_t clock;
+    int64_t write_budget;
+    int background_jobs;
+    pthread_mutex_t lock;               //  guards the open list
+    db_t *open;
+    int nopen;
+};
+
+//  ---------------------------------------------------------------------------
+//  TTL compaction filter: runs on RocksDB's threads; reads only the clock.
+
+static unsigned char
+s_ttl_filter (void *state, int level, const char *key, size_t key_len,
+              const char *value, size_t value_len, char **new_value,
+              size_t *new_value_len, unsigned char *value_changed)
+{
+    (void) level;
+    (void) new_value;
+    (void) new_value_len;
+    *value_changed = 0;
+    db_env_t *env = state;
+    const uint8_t *hk, *sk;
+    size_t hk_len, sk_len;
+    if (key_decode ((const uint8_t *) key, key_len, &hk, &hk_len, &sk, &sk_len))
+        return 0;                       //  not a user record (KEY_META)
+    uint32_t expire_ts;
+    uint64_t timetag;
+    const uint8_t *user;
+    size_t user_len;
+    if (value_decode ((const uint8_t *) value, value_len, &expire_ts, &timetag, &user, &user_len))
+        return 0;
+    return value_expired (expire_ts, rtclock_wall_ms (&env->clock)) ? 1 : 0;
+}
+
+static void
+s_ttl_destroy (void *state)
+{
+    (void) state;                       //  the env owns itself
+}
+
+static const char *
+s_ttl_name (void *state)
+{
+    (void) state;
+    return "pegasus.ttl";
+}
+
+//  ---------------------------------------------------------------------------
+
+db_env_t *
+db_env_new (int64_t block_cache_bytes, int64_t write_budget, int background_jobs,
+            const rtclock_t *clock)
+{
+    db_env_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->clock = *clock;
+    self->write_budget = write_budget;
+    self->background_jobs = background_jobs;
+    pthread_mutex_init (&self->lock, NULL);
+    self->cache = rocksdb_cache_create_lru ((size_t) block_cache_bytes);
+    self->table = rocksdb_block_based_options_create ();
+    rocksdb_block_based_options_set_block_cache (self->table, self->cache);
+    rocksdb_block_based_options_set_cache_index_and_filter_blocks (self->table, 1);
+    self->bloom = rocksdb_filterpolicy_create_bloom (10);
+    rocksdb_block_based_options_set_filter_policy (self->table, self->bloom);
+    self->ttl = rocksdb_compactionfilter_create (self, s_ttl_destroy, s_ttl_filter, s_ttl_name);
+    self->write = rocksdb_writeoptions_create ();
+    rocksdb_writeoptions_disable_WAL (self->write, 1);
+    self->read = rocksdb_readoptions_create ();
+    self->flush = rocksdb_flushoptions_create ();
+    rocksdb_flushoptions_set_wait (self->flush, 1);
+    return self;
+}
+
+void
+db_env_destroy (db_env_t **self_p)
+{
+    db_env_t *self = *self_p;
+    if (!self)
+        return;
+    *self_p = NULL;
+    if (self->nopen)
+        log_error ("db: environment destroyed with %d instances open", self->nopen);
+    rocksdb_compactionfilter_destroy (self->ttl);
+    rocksdb_block_based_options_destroy (self->table);     //  frees the bloom policy
+    rocksdb_cache_destroy (self->cache);
+    rocksdb_writeoptions_destroy (self->write);
+    rocksdb_readoptions_destroy (self->read);
+    rocksdb_flushoptions_destroy (self->flush);
+    pthread_mutex_destroy (&self->lock);
+    free (self);
+}
+
+static size_t
+s_write_buffer (db_env_t *env, int nopen)
+{
+    //  Two memtables per instance may be full at once: give each half.
+    int64_t each = env->write_budget / (nopen > 0 ? nopen : 1) / 2;
+    if (each < MIN_WRITE_BUFFER)
+        each = MIN_WRITE_BUFFER;
+    if (each > MAX_WRITE_BUFFER)
+        each = MAX_WRITE_BUFFER;
+    return (size_t) each;
+}
+
+//  Re-divides the memtable budget among open instances. Caller holds lock.
+static void
+s_rebalance (db_env_t *env)
+{
+    char value [32];
+    snprintf (value, sizeof value, "%zu", s_write_buffer (env, env->nopen));
+    const char *keys [] = { "write_buffer_size" };
+    const char *values [] = { value };
+    for (db_t *db = env->open; db; db = db->next) {
+        char *error = NULL;
+        rocksdb_set_options (db->rdb, 1, keys, values, &error);
+        if (error) {
+            log_warning ("db %s: cannot resize memtables: %s", db->path, error);
+            rocksdb_free (error);
+        }
+    }
+}
+
+db_t *
+db_open (db_env_t *env, const char *path, char *error_out, size_t size)
+{
+    rocksdb_options_t *options = rocksdb_options_create ();
+    rocksdb_options_set_create_if_missing (options, 1);
+    rocksdb_options_set_block_based_table_factory (options, env->table);
+    rocksdb_options_set_compaction_filter (options, env->ttl);
+    rocksdb_options_set_max_write_buffer_number (options, 2);
+    rocksdb_options_set_max_background_jobs (options, env->background_jobs);
+    rocksdb_options_set_level_compaction_dynamic_level_bytes (options, 1);
+    pthread_mutex_lock (&env->lock);
+    rocksdb_options_set_write_buffer_size (options, s_write_buffer (env, env->nopen + 1));
+    pthread_mutex_unlock (&env->lock);
+    char *error = NULL;
+    rocksdb_t *rdb = rocksdb_open (options, path, &error);
+    rocksdb_options_destroy (options);
+    if (error) {
+        log_error ("db: cannot open %s: %s", path, error);
+        if (error_out)
+            snprintf (error_out, size, "%s", error);
+        rocksdb_free (error);
+        return NULL;
+    }
+    db_t *self = calloc (1, sizeof *self);
+    if (!self || !(self->path = strdup (path))) {
+        free (self);
+        rocksdb_close (rdb);
+        return NULL;
+    }
+    self->env = env;
+    self->rdb = rdb;
+    pthread_mutex_lock (&env->lock);
+    self->next = env->open;
+    env->open = self;
+    env->nopen++;
+    s_rebalance (env);
+    pthread_mutex_unlock (&env->lock);
+    return self;
+}
+
+void
+db_close (db_t **self_p)
+{
+    db_t *self = *self_p;
+    if (!self)
+        return;
+    *self_p = NULL;
+    db_env_t *env = self->env;
+    pthread_mutex_lock (&env->lock);
+    for (db_t **p = &env->open; *p; p = &(*p)->next)
+        if (*p == self) {
+            *p = self->next;
+            break;
+        }
+    env->nopen--;
+    pthread_mutex_unlock (&env->lock);
+    //  With the WAL off, closing flushes the memtables (RocksDB's default).
+    rocksdb_close (self->rdb);
+    pthread_mutex_lock (&env->lock);
+    s_rebalance (env);
+    pthread_mutex_unlock (&env->lock);
+    free (self->path);
+    free (self);
+}
+
+uint64_t
+db_decree (db_t *self)
+{
+    rocksdb_pinnableslice_t *value;
+    if (db_get (self, (const uint8_t *) KEY_META, KEY_META_LEN, &value) != 1)
+        return 0;
+    size_t len;
+    const uint8_t *bytes = (const uint8_t *) rocksdb_pinnableslice_value (value, &len);
+    uint64_t decree = 0;
+    if (len == 8)
+        for (int i = 0; i < 8; i++)
+            decree = decree << 8 | bytes [i];
+    else
+        log_error ("db %s: meta record of %zu bytes: treated as decree 0", self->path, len);
+    rocksdb_pinnableslice_destroy (value);
+    return decree;
+}
+
+int
+db_get (db_t *self, const uint8_t *key, size_t len, rocksdb_pinnableslice_t **value)
+{
+    char *error = NULL;
+    *value = rocksdb_get_pinned (self->rdb, self->env->read, (const char *) key, len, &error);
+    if (error) {
+        log_error ("db %s: read failed: %s", self->path, error);
+        rocksdb_free (error);
+        return -1;
+    }
+    return *value ? 1 : 0;
+}
+
+int
+db_write (db_t *self, rocksdb_writebatch_t *batch, uint64_t decree)
+{
+    uint8_t encoded [8];
+    for (int i = 0; i < 8; i++)
+        encoded [i] = (uint8_t) (decree >> (56 - 8 * i));
+    rocksdb_writebatch_put (batch, KEY_META, KEY_META_LEN, (const char *) encoded, 8);
+    char *error = NULL;
+    rocksdb_write (self->rdb, self->env->write, batch, &error);
+    if (error) {
+        log_error ("db %s: write of decree %llu failed: %s", self->path,
+                   (unsigned long long) decree, error);
+        rocksdb_free (error);
+        return -1;
+    }
+    return 0;
+}
+
+struct db_iter_t {
+    rocksdb_iterator_t *it;
+    rocksdb_readoptions_t *options;
+    uint8_t *bounds;                    //  lower then upper, copied
+};
+
+db_iter_t *
+db_iter_new (db_t *self, const uint8_t *lower, size_t lower_len,
+             const uint8_t *upper, size_t upper_len)
+{
+    db_iter_t *iter = calloc (1, sizeof *iter);
+    size_t bytes = (lower ? lower_len : 0) + (upper ? upper_len : 0);
+    if (!iter || (bytes && !(iter->bounds = malloc (bytes)))) {
+        free (iter);
+        return NULL;
+    }
+    iter->options = rocksdb_readoptions_create ();
+    uint8_t *at = iter->bounds;
+    if (lower) {
+        memcpy (at, lower, lower_len);
+        rocksdb_readoptions_set_iterate_lower_bound (iter->options, (const char *) at, lower_len);
+        at += lower_len;
+    }
+    if (upper) {
+        memcpy (at, upper, upper_len);
+        rocksdb_readoptions_set_iterate_upper_bound (iter->options, (const char *) at, upper_len);
+    }
+    iter->it = rocksdb_create_iterator (self->rdb, iter->options);
+    return iter;
+}
+
+void
+db_iter_destroy (db_iter_t **self_p)
+{
+    db_iter_t *self = *self_p;
+    if (!self)
+        return;
+    *self_p = NULL;
+    rocksdb_iter_destroy (self->it);
+    rocksdb_readoptions_destroy (self->options);
+    free (self->bounds);
+    free (self);
+}
+
+rocksdb_iterator_t *
+db_iter_rocks (db_iter_t *self)
+{
+    return self->it;
+}
+
+void
+db_compact (db_t *self)
+{
+    rocksdb_compact_range (self->rdb, NULL, 0, NULL, 0);
+}
+
+int
+db_flush (db_t *self)
+{
+    char *error = NULL;
+    rocksdb_flush (self->rdb, self->env->flush, &error);
+    if (error) {
+        log_error ("db %s: flush failed: %s", self->path, error);
+        rocksdb_free (error);
+        return -1;
+    }
+    return 0;
+}
+
+uint64_t
+db_memtable_bytes (db_t *self)
+{
+    uint64_t bytes = 0;
+    if (rocksdb_property_int (self->rdb, "rocksdb.cur-size-all-mem-tables", &bytes))
+        return 0;
+    return bytes;
+}

@@ -1,0 +1,84 @@
+/*  db: one partition replica's RocksDB instance.
+
+    All instances of a node share one block cache and one memtable budget
+    (db_env_t), so a thousand partitions fit in bounded memory: the budget
+    is divided among the open instances and re-applied whenever one opens
+    or closes. RocksDB's own WAL is off: the node's mutation log is the
+    write-ahead log, and every write here also records the decree it
+    applies under KEY_META, so after a crash the instance knows how far its
+    flushed state goes and the log replays the rest. A compaction filter
+    drops records whose TTL has passed.
+*/
+#ifndef REPLICA_DB_H
+#define REPLICA_DB_H
+
+#include "runtime/rtclock.h"
+
+#include <rocksdb/c.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct db_env_t db_env_t;
+typedef struct db_t db_t;
+
+//  Node-wide resources. write_budget is the total memtable memory of all
+//  instances; clock tells the compaction filter what time it is.
+db_env_t *
+    db_env_new (int64_t block_cache_bytes, int64_t write_budget, int background_jobs,
+                const rtclock_t *clock);
+
+void
+    db_env_destroy (db_env_t **self_p);
+
+//  Opens (creating) the instance at path. NULL on error (logged, and
+//  copied into error[0..size) if error is not NULL).
+db_t *
+    db_open (db_env_t *env, const char *path, char *error, size_t size);
+
+//  Closes (flushing memtables).
+void
+    db_close (db_t **self_p);
+
+//  The decree of the last write in the instance (0 if none).
+uint64_t
+    db_decree (db_t *self);
+
+//  Reads a stored value. Returns 1 and a pinned slice the caller destroys
+//  (rocksdb_pinnableslice_destroy), 0 if absent, -1 on error (logged).
+int
+    db_get (db_t *self, const uint8_t *key, size_t len, rocksdb_pinnableslice_t **value);
+
+//  Applies a batch, adding KEY_META = decree to it. 0 or -1 (logged).
+int
+    db_write (db_t *self, rocksdb_writebatch_t *batch, uint64_t decree);
+
+//  An iterator bounded to [lower, upper) (NULL: no bound on that side).
+//  It owns copies of the bounds and its read options, which RocksDB's
+//  iterator points into. NULL if out of memory.
+typedef struct db_iter_t db_iter_t;
+
+db_iter_t *
+    db_iter_new (db_t *self, const uint8_t *lower, size_t lower_len,
+                 const uint8_t *upper, size_t upper_len);
+
+void
+    db_iter_destroy (db_iter_t **self_p);
+
+//  The RocksDB iterator inside (seek, next, key, value...).
+rocksdb_iterator_t *
+    db_iter_rocks (db_iter_t *self);
+
+//  Compacts the whole key range (runs the TTL filter over every record).
+void
+    db_compact (db_t *self);
+
+//  Flushes memtables and waits. 0 or -1 (logged).
+int
+    db_flush (db_t *self);
+
+//  Bytes in memtables (an estimate).
+uint64_t
+    db_memtable_bytes (db_t *self);
+
+#endif

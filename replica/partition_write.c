@@ -1,0 +1,373 @@
+/*  partition_write: the write requests.
+
+    A write becomes puts and deletes of the open mutation; its reply waits
+    until that mutation is applied. Read-modify-write requests read through
+    the overlay, so they see every write accepted before them, and are
+    logged as the plain puts they resolved to, which makes replay (and,
+    later, replication) deterministic. A reply that depends on what such a
+    request observed but writes nothing (a failed check, a non-integer
+    incr) waits for the writes it observed, so no answer ever rests on a
+    write that a crash could still take back.
+*/
+#include "replica/partition_impl.h"
+#include "replica/ops.h"
+#include "common/value.h"
+
+#include <string.h>
+
+static msg_t *
+s_write_reply (partition_t *self, uint32_t count)
+{
+    Pg__WriteReply *body;
+    msg_t *reply = msg_new (&pg__write_reply__descriptor, (void **) &body);
+    if (reply) {
+        body->decree = partition_next_decree (self);
+        body->count = count;
+    }
+    return reply;
+}
+
+//  Holds the reply for the open mutation (it has the write just added).
+static void
+s_wait_write (partition_t *self, msg_t **msg_p, msg_t *reply)
+{
+    if (!reply) {
+        partition_fail (self, *msg_p, PG__STATUS__INTERNAL, "out of memory");
+        return;
+    }
+    self->writes++;
+    partition_wait (self, msg_p, &reply, partition_next_decree (self));
+}
+
+//  Holds an error reply until what the request observed is durable.
+static void
+s_wait_error (partition_t *self, msg_t **msg_p, int status, const char *text)
+{
+    msg_t *reply = msg_new_local (&actor_kind_empty, 0, NULL);
+    if (!reply) {
+        partition_fail (self, *msg_p, PG__STATUS__INTERNAL, "out of memory");
+        return;
+    }
+    msg_set_status (reply, status, "%s", text);
+    partition_wait (self, msg_p, &reply, partition_observed (self));
+}
+
+static int
+s_need_hash_key (partition_t *self, msg_t *request, const ProtobufCBinaryData *hash_key)
+{
+    if (hash_key->len == 0) {
+        partition_fail (self, request, PG__STATUS__INVALID_ARGUMENT,
+                        "this operation needs a non-empty hash key");
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_ttl_ok (partition_t *self, msg_t *request, int32_t ttl)
+{
+    if (ttl < 0) {
+        partition_fail (self, request, PG__STATUS__INVALID_ARGUMENT,
+                        "ttl %d: must be 0 (none) or positive seconds", ttl);
+        return -1;
+    }
+    return 0;
+}
+
+void
+partition_on_set (partition_t *self, msg_t **msg_p)
+{
+    msg_t *request = *msg_p;
+    Pg__SetRequest *req = msg_body (request);
+    if (partition_admit (self, request, req->route, &req->hash_key, &req->sort_key)
+    ||  s_ttl_ok (self, request, req->ttl_seconds)
+    ||  partition_write_admit (self, request,
+                               req->hash_key.len + req->sort_key.len + req->value.len))
+        return;
+    size_t len;
+    uint8_t *key = partition_key (request, &req->hash_key, req->sort_key.data, req->sort_key.len, &len);
+    uint32_t expire = value_expire_ts (partition_now (self), req->ttl_seconds);
+    if (!key || partition_put (self, key, len, req->value.data, req->value.len, expire)) {
+        partition_fail (self, request, PG__STATUS__INTERNAL, "out of memory");
+        return;
+    }
+    s_wait_write (self, msg_p, s_write_reply (self, 1));
+}
+
+void
+partition_on_del (partition_t *self, msg_t **msg_p)
+{
+    msg_t *request = *msg_p;
+    Pg__DelRequest *req = msg_body (request);
+    if (partition_admit (self, request, req->route, &req->hash_key, &req->sort_key)
+    ||  partition_write_admit (self, request, req->hash_key.len + req->sort_key.len))
+        return;
+    size_t len;
+    uint8_t *key = partition_key (request, &req->hash_key, req->sort_key.data, req->sort_key.len, &len);
+    if (!key || partition_del (self, key, len)) {
+        partition_fail (self, request, PG__STATUS__INTERNAL, "out of memory");
+        return;
+    }
+    s_wait_write (self, msg_p, s_write_reply (self, 1));
+}
+
+void
+partition_on_multi_set (partition_t *self, msg_t **msg_p)
+{
+    msg_t *request = *msg_p;
+    Pg__MultiSetRequest *req = msg_body (request);
+    if (partition_admit (self, request, req->route, &req->hash_key, NULL)
+    ||  s_need_hash_key (self, request, &req->hash_key)
+    ||  s_ttl_ok (self, request, req->ttl_seconds))
+        return;
+    if (req->n_kvs == 0) {
+        partition_fail (self, request, PG__STATUS__INVALID_ARGUMENT, "multi_set needs sort keys");
+        return;
+    }
+    size_t bytes = req->hash_key.len;
+    for (size_t i = 0; i < req->n_kvs; i++)
+        bytes += req->kvs [i]->sort_key.len + req->kvs [i]->value.len;
+    if (partition_write_admit (self, request, bytes))
+        return;
+    uint32_t expire = value_expire_ts (partition_now (self), req->ttl_seconds);
+    for (size_t i = 0; i < req->n_kvs; i++) {
+        size_t len;
+        uint8_t *key = partition_key (request, &req->hash_key, req->kvs [i]->sort_key.data,
+                                      req->kvs [i]->sort_key.len, &len);
+        if (!key || partition_put (self, key, len, req->kvs [i]->value.data,
+                                   req->kvs [i]->value.len, expire)) {
+            //  Puts already added stay: the mutation is all or nothing for
+            //  RocksDB, but this request gets an error. Out of memory only.
+            partition_fail (self, request, PG__STATUS__INTERNAL, "out of memory");
+            return;
+        }
+    }
+    s_wait_write (self, msg_p, s_write_reply (self, (uint32_t) req->n_kvs));
+}
+
+void
+partition_on_multi_del (partition_t *self, msg_t **msg_p)
+{
+    msg_t *request = *msg_p;
+    Pg__MultiDelRequest *req = msg_body (request);
+    if (partition_admit (self, request, req->route, &req->hash_key, NULL)
+    ||  s_need_hash_key (self, request, &req->hash_key))
+        return;
+    if (req->n_sort_keys == 0) {
+        partition_fail (self, request, PG__STATUS__INVALID_ARGUMENT, "multi_del needs sort keys");
+        return;
+    }
+    size_t bytes = req->hash_key.len;
+    for (size_t i = 0; i < req->n_sort_keys; i++)
+        bytes += req->sort_keys [i].len;
+    if (partition_write_admit (self, request, bytes))
+        return;
+    for (size_t i = 0; i < req->n_sort_keys; i++) {
+        size_t len;
+        uint8_t *key = partition_key (request, &req->hash_key, req->sort_keys [i].data,
+                                      req->sort_keys [i].len, &len);
+        if (!key || partition_del (self, key, len)) {
+            partition_fail (self, request, PG__STATUS__INTERNAL, "out of memory");
+            return;
+        }
+    }
+    s_wait_write (self, msg_p, s_write_reply (self, (uint32_t) req->n_sort_keys));
+}
+
+void
+partition_on_incr (partition_t *self, msg_t **msg_p)
+{
+    msg_t *request = *msg_p;
+    Pg__IncrRequest *req = msg_body (request);
+    if (partition_admit (self, request, req->route, &req->hash_key, &req->sort_key)
+    ||  partition_write_admit (self, request, req->hash_key.len + req->sort_key.len + 21))
+        return;
+    if (req->expire_seconds < -1) {
+        partition_fail (self, request, PG__STATUS__INVALID_ARGUMENT,
+                        "expire_seconds %d: 0 keeps the TTL, > 0 sets it, -1 clears it",
+                        req->expire_seconds);
+        return;
+    }
+    size_t len;
+    uint8_t *key = partition_key (request, &req->hash_key, req->sort_key.data, req->sort_key.len, &len);
+    value_ref_t ref;
+    if (!key || partition_read (self, key, len, true, &ref)) {
+        partition_fail (self, request, PG__STATUS__IO_ERROR, "read failed");
+        return;
+    }
+    int64_t result;
+    int rc = ops_incr (ref.exists, ref.user, ref.user_len, req->increment, &result);
+    uint32_t expire = req->expire_seconds > 0
+                    ? value_expire_ts (partition_now (self), req->expire_seconds)
+                    : req->expire_seconds == 0 && ref.exists ? ref.expire_ts : 0;
+    partition_release (&ref);
+    if (rc == OPS_INCR_NOT_INT) {
+        s_wait_error (self, msg_p, PG__STATUS__INVALID_ARGUMENT, "the value is not an integer");
+        return;
+    }
+    if (rc == OPS_INCR_OVERFLOW) {
+        s_wait_error (self, msg_p, PG__STATUS__INVALID_ARGUMENT, "the result overflows int64");
+        return;
+    }
+    char text [24];
+    size_t text_len = ops_format_int64 (result, text);
+    if (partition_put (self, key, len, (const uint8_t *) text, text_len, expire)) {
+        partition_fail (self, request, PG__STATUS__INTERNAL, "out of memory");
+        return;
+    }
+    Pg__IncrReply *body;
+    msg_t *reply = msg_new (&pg__incr_reply__descriptor, (void **) &body);
+    if (reply)
+        body->new_value = result;
+    s_wait_write (self, msg_p, reply);
+}
+
+//  The check of check_and_set / check_and_mutate: reads the checked record
+//  (through the overlay), fills the reply's check fields and returns the
+//  ops_check result, or -2 after replying with an error.
+static int
+s_check (partition_t *self, msg_t *request, const ProtobufCBinaryData *hash_key,
+         const ProtobufCBinaryData *check_sort_key, int check_type,
+         const ProtobufCBinaryData *operand, bool return_value, msg_t *reply,
+         Pg__CheckReply *body)
+{
+    if (check_type < PG__CHECK_TYPE__NO_CHECK || check_type > PG__CHECK_TYPE__VALUE_INT_GREATER) {
+        partition_fail (self, request, PG__STATUS__INVALID_ARGUMENT, "unknown check type %d",
+                        check_type);
+        return -2;
+    }
+    size_t len;
+    uint8_t *key = partition_key (request, hash_key, check_sort_key->data, check_sort_key->len, &len);
+    value_ref_t ref;
+    if (!key || partition_read (self, key, len, true, &ref)) {
+        partition_fail (self, request, PG__STATUS__IO_ERROR, "read failed");
+        return -2;
+    }
+    int result = ops_check (check_type, operand->data, operand->len, ref.exists, ref.user, ref.user_len);
+    if (return_value) {
+        body->check_value_returned = true;
+        body->check_value_exist = ref.exists;
+        if (ref.exists) {
+            body->check_value.data = msg_memdup (reply, ref.user, ref.user_len);
+            body->check_value.len = ref.user_len;
+        }
+    }
+    partition_release (&ref);
+    return result;
+}
+
+//  After a check: on INVALID or FAIL, holds the reply and returns -1.
+static int
+s_check_outcome (partition_t *self, msg_t **msg_p, msg_t **reply_p, int result)
+{
+    if (result == OPS_CHECK_INVALID) {
+        msg_destroy (reply_p);
+        s_wait_error (self, msg_p, PG__STATUS__INVALID_ARGUMENT,
+                      "integer check on a value or operand that is not an integer");
+        return -1;
+    }
+    if (result == OPS_CHECK_FAIL) {
+        msg_set_status (*reply_p, PG__STATUS__TRY_AGAIN, "check failed");
+        partition_wait (self, msg_p, reply_p, partition_observed (self));
+        return -1;
+    }
+    return 0;
+}
+
+void
+partition_on_check_and_set (partition_t *self, msg_t **msg_p)
+{
+    msg_t *request = *msg_p;
+    Pg__CheckAndSetRequest *req = msg_body (request);
+    if (partition_admit (self, request, req->route, &req->hash_key, &req->check_sort_key)
+    ||  s_need_hash_key (self, request, &req->hash_key)
+    ||  s_ttl_ok (self, request, req->set_ttl_seconds)
+    ||  partition_write_admit (self, request, req->hash_key.len + req->set_sort_key.len
+                                              + req->set_value.len + req->check_operand.len))
+        return;
+    Pg__CheckReply *body;
+    msg_t *reply = msg_new (&pg__check_reply__descriptor, (void **) &body);
+    if (!reply) {
+        partition_fail (self, request, PG__STATUS__INTERNAL, "out of memory");
+        return;
+    }
+    int result = s_check (self, request, &req->hash_key, &req->check_sort_key, req->check_type,
+                          &req->check_operand, req->return_check_value, reply, body);
+    if (result == -2) {
+        msg_destroy (&reply);
+        return;
+    }
+    if (s_check_outcome (self, msg_p, &reply, result))
+        return;
+    const ProtobufCBinaryData *sort_key = req->set_diff_sort_key ? &req->set_sort_key
+                                                                 : &req->check_sort_key;
+    size_t len;
+    uint8_t *key = partition_key (request, &req->hash_key, sort_key->data, sort_key->len, &len);
+    uint32_t expire = value_expire_ts (partition_now (self), req->set_ttl_seconds);
+    if (!key || partition_put (self, key, len, req->set_value.data, req->set_value.len, expire)) {
+        msg_destroy (&reply);
+        partition_fail (self, request, PG__STATUS__INTERNAL, "out of memory");
+        return;
+    }
+    body->decree = partition_next_decree (self);
+    s_wait_write (self, msg_p, reply);
+}
+
+void
+partition_on_check_and_mutate (partition_t *self, msg_t **msg_p)
+{
+    msg_t *request = *msg_p;
+    Pg__CheckAndMutateRequest *req = msg_body (request);
+    if (partition_admit (self, request, req->route, &req->hash_key, &req->check_sort_key)
+    ||  s_need_hash_key (self, request, &req->hash_key))
+        return;
+    if (req->n_mutates == 0) {
+        partition_fail (self, request, PG__STATUS__INVALID_ARGUMENT,
+                        "check_and_mutate needs mutations");
+        return;
+    }
+    size_t bytes = req->hash_key.len + req->check_operand.len;
+    for (size_t i = 0; i < req->n_mutates; i++) {
+        Pg__Mutate *m = req->mutates [i];
+        if ((m->op != PG__MUTATE__OP__SET && m->op != PG__MUTATE__OP__DEL) || m->ttl_seconds < 0) {
+            partition_fail (self, request, PG__STATUS__INVALID_ARGUMENT,
+                            "mutation %zu: unknown op %d or negative ttl", i, m->op);
+            return;
+        }
+        bytes += m->sort_key.len + m->value.len;
+    }
+    if (partition_write_admit (self, request, bytes))
+        return;
+    Pg__CheckReply *body;
+    msg_t *reply = msg_new (&pg__check_reply__descriptor, (void **) &body);
+    if (!reply) {
+        partition_fail (self, request, PG__STATUS__INTERNAL, "out of memory");
+        return;
+    }
+    int result = s_check (self, request, &req->hash_key, &req->check_sort_key, req->check_type,
+                          &req->check_operand, req->return_check_value, reply, body);
+    if (result == -2) {
+        msg_destroy (&reply);
+        return;
+    }
+    if (s_check_outcome (self, msg_p, &reply, result))
+        return;
+    int64_t now = partition_now (self);
+    for (size_t i = 0; i < req->n_mutates; i++) {
+        Pg__Mutate *m = req->mutates [i];
+        size_t len;
+        uint8_t *key = partition_key (request, &req->hash_key, m->sort_key.data, m->sort_key.len, &len);
+        int rc = !key ? -1
+               : m->op == PG__MUTATE__OP__SET
+               ? partition_put (self, key, len, m->value.data, m->value.len,
+                                value_expire_ts (now, m->ttl_seconds))
+               : partition_del (self, key, len);
+        if (rc) {
+            msg_destroy (&reply);
+            partition_fail (self, request, PG__STATUS__INTERNAL, "out of memory");
+            return;
+        }
+    }
+    body->decree = partition_next_decree (self);
+    s_wait_write (self, msg_p, reply);
+}
