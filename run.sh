@@ -21,7 +21,7 @@ cd "$top"
 
 packages=(build-essential autoconf automake libtool pkg-config
           librocksdb-dev libzmq3-dev libczmq-dev libprotobuf-c-dev
-          protobuf-c-compiler libcmocka-dev)
+          protobuf-c-compiler libcmocka-dev libedit-dev)
 
 say () { printf '%s\n' "$*"; }
 die () { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
@@ -124,6 +124,8 @@ runtime
     log_level = info
 transport
     bind = 127.0.0.1:$(onebox_port "$i")
+meta
+    servers = 127.0.0.1:$meta_port
 CFG
 }
 
@@ -187,9 +189,10 @@ onebox () {
             say "Starting the onebox in $onebox_dir/:"
             for i in 0 1 2 3; do onebox_start_one "$i"; done
             say ""
-            say "Reach it with the shell:"
-            say "  build/pegasus -m 127.0.0.1:$meta_port            (interactive; try: help, actors)"
-            say "  build/pegasus -e 'actors 127.0.0.1:$replica_port'"
+            say "Reach it with the shell (meta at 127.0.0.1:$meta_port, the default):"
+            say "  build/pegasus                          interactive; try: help"
+            say "  build/pegasus -e 'create demo -p 8; use demo; set h s v; get h s'"
+            say "Or from C: #include <pegasus.h>, pegasus_client_open (\"127.0.0.1:$meta_port\", ...)"
             say "Stop it with: ./run.sh onebox stop   (or clean, to wipe its data)"
             ;;
         stop)

@@ -1,22 +1,14 @@
-/*  shell: see shell.h. */
-#include "client/shell.h"
-#include "runtime/actor.h"
-#include "runtime/rt.h"
-#include "rt.pb-c.h"
+/*  shell: see shell.h. The command table, parsing, and output helpers;
+    the commands themselves are in shell_admin.c and shell_data.c. */
+#include "client/shell_impl.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
-
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_ARGS 64
-#define TIMEOUT_MS 5000
-
-struct shell_t {
-    rt_t *rt;
-    char meta [512];                //  "host:port,host:port"
-    FILE *out;
-};
+#define MAX_ARGS 256
 
 typedef int (shell_fn) (shell_t *self, int argc, char **argv);
 
@@ -28,100 +20,199 @@ typedef struct {
 } command_t;
 
 static int s_help (shell_t *self, int argc, char **argv);
-static int s_actors (shell_t *self, int argc, char **argv);
 
 static const command_t s_commands [] = {
-    { "help", "help [command]", "list commands, or show one command's usage", s_help },
-    { "actors", "actors [host:port]",
-      "every actor on a node: name, kind, mailbox depth, message counts", s_actors },
+    { "help", "help [command]", "list commands, or one command's usage", s_help },
+    { "ls", "ls [-a]", "list tables (-a: dropped ones too)", shell_cmd_ls },
+    { "create", "create <table> [-p partitions] [-r replicas]",
+      "create a table (default 4 partitions, 3 replicas) and wait until it serves", shell_cmd_create },
+    { "drop", "drop <table> [-h hold_seconds]", "drop a table; it stays recallable for the hold",
+      shell_cmd_drop },
+    { "recall", "recall <app_id> [new_name]", "bring back a dropped table", shell_cmd_recall },
+    { "app", "app <table> [-d]", "describe a table (-d: every partition)", shell_cmd_app },
+    { "nodes", "nodes [-d]", "list replica servers", shell_cmd_nodes },
+    { "use", "use <table>", "run the data commands below on this table", shell_cmd_use },
+    { "actors", "actors [host:port]", "a node's actors, mailbox depths and message counts",
+      shell_cmd_actors },
+    { "set", "set <hash_key> <sort_key> <value> [ttl_seconds]", "write a record", shell_cmd_set },
+    { "get", "get <hash_key> <sort_key>", "read a record", shell_cmd_get },
+    { "del", "del <hash_key> <sort_key>", "delete a record", shell_cmd_del },
+    { "exist", "exist <hash_key> <sort_key>", "whether a record exists", shell_cmd_exist },
+    { "ttl", "ttl <hash_key> <sort_key>", "seconds left before a record expires", shell_cmd_ttl },
+    { "incr", "incr <hash_key> <sort_key> [increment] [-e expire_seconds]",
+      "add to an integer record (missing = 0)", shell_cmd_incr },
+    { "multi_set", "multi_set <hash_key> <sort_key> <value> [sort_key value...] [-t ttl]",
+      "write many sort keys of one hash key atomically", shell_cmd_multi_set },
+    { "multi_get", "multi_get <hash_key> [sort_key...]",
+      "read sort keys of a hash key (all if none given)", shell_cmd_multi_get },
+    { "multi_get_range",
+      "multi_get_range <hash_key> <start_sort_key> <stop_sort_key> [-a start_inclusive] "
+      "[-b stop_inclusive] [-s anywhere|prefix|postfix] [-y pattern] [-n max_count] [-i] [-r]",
+      "read a range of sort keys (-i: no values, -r: reverse)", shell_cmd_multi_get_range },
+    { "multi_get_sortkeys", "multi_get_sortkeys <hash_key>", "the sort keys of a hash key",
+      shell_cmd_multi_get_sortkeys },
+    { "multi_del", "multi_del <hash_key> <sort_key> [sort_key...]",
+      "delete sort keys of a hash key atomically", shell_cmd_multi_del },
+    { "sortkey_count", "sortkey_count <hash_key>", "how many sort keys a hash key has",
+      shell_cmd_sortkey_count },
+    { "check_and_set",
+      "check_and_set <hash_key> [-c check_sort_key] [-t check_type] [-o operand] "
+      "[-s set_sort_key] [-v set_value] [-l ttl] [-r]",
+      "set if a check passes (types: help check_types)", shell_cmd_check_and_set },
+    { "check_and_mutate",
+      "check_and_mutate <hash_key> [-c check_sort_key] [-t check_type] [-o operand] [-r] "
+      "-m set <sort_key> <value> [-m del <sort_key>...]",
+      "apply mutations if a check passes", shell_cmd_check_and_mutate },
+    { "scan", "scan <hash_key> [start_sort_key] [stop_sort_key] [-a inclusive] [-b inclusive] "
+      "[-s type] [-y pattern] [-n max_count] [-i]", "scan one hash key in sort-key order",
+      shell_cmd_scan },
+    { "hash_scan", "hash_scan <hash_key> ...", "the same as scan", shell_cmd_scan },
+    { "full_scan", "full_scan [-h type] [-x pattern] [-s type] [-y pattern] [-n max_count] [-i] "
+      "[-p split]", "scan the whole table (-h/-x filter hash keys, -s/-y sort keys)",
+      shell_cmd_full_scan },
+    { "count_data", "count_data [-p split]", "count the table's records", shell_cmd_count_data },
+    { "batch_get", "batch_get <hash_key> <sort_key> [hash_key sort_key...]",
+      "read records of any hash keys at once", shell_cmd_batch_get },
     { "exit", "exit", "leave the shell", NULL },
     { "quit", "quit", "leave the shell", NULL },
 };
 #define NCOMMANDS (sizeof s_commands / sizeof s_commands [0])
 
-static int
-s_error (int status, const char *format, ...)
-    __attribute__ ((format (printf, 2, 3)));
+//  ---------------------------------------------------------------------------
 
-static int
-s_error (int status, const char *format, ...)
+int
+shell_error (int status, const char *format, ...)
 {
     char text [1024];
     va_list args;
     va_start (args, format);
     vsnprintf (text, sizeof text, format, args);
     va_end (args);
-    fprintf (stderr, "ERROR %s: %s\n", status_name (status), text);
+    fprintf (stderr, "ERROR %s: %s\n", pegasus_status_name (status), text);
     return 1;
 }
 
-//  ---------------------------------------------------------------------------
+int
+shell_failed (int status)
+{
+    return shell_error (status, "%s", *pegasus_errmsg () ? pegasus_errmsg ()
+                                                          : pegasus_status_name (status));
+}
 
 static int
-s_help (shell_t *self, int argc, char **argv)
+s_hex (int c)
 {
-    for (size_t i = 0; i < NCOMMANDS; i++)
-        if (argc < 2 || !strcmp (argv [1], s_commands [i].name))
-            fprintf (self->out, "%-40s %s\n", s_commands [i].usage, s_commands [i].help);
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+size_t
+shell_unescape (char *text)
+{
+    char *in = text, *out = text;
+    while (*in) {
+        if (*in != '\\' || !in [1]) {
+            *out++ = *in++;
+            continue;
+        }
+        char c = in [1];
+        in += 2;
+        switch (c) {
+            case 'n': *out++ = '\n'; break;
+            case 't': *out++ = '\t'; break;
+            case 'r': *out++ = '\r'; break;
+            case '0': *out++ = '\0'; break;
+            case 'x':
+                if (s_hex (in [0]) >= 0 && s_hex (in [1]) >= 0) {
+                    *out++ = (char) (s_hex (in [0]) << 4 | s_hex (in [1]));
+                    in += 2;
+                }
+                else {
+                    *out++ = '\\';
+                    *out++ = 'x';
+                }
+                break;
+            default:
+                *out++ = c;             //  \\ \" \' \  \;
+        }
+    }
+    *out = 0;
+    return (size_t) (out - text);
+}
+
+void
+shell_print_bytes (FILE *out, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    fputc ('"', out);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = p [i];
+        if (c == '"' || c == '\\')
+            fprintf (out, "\\%c", c);
+        else
+        if (c == '\n')
+            fputs ("\\n", out);
+        else
+        if (c == '\t')
+            fputs ("\\t", out);
+        else
+        if (isprint (c))
+            fputc (c, out);
+        else
+            fprintf (out, "\\x%02X", c);
+    }
+    fputc ('"', out);
+}
+
+pegasus_client_t *
+shell_client (shell_t *self)
+{
+    if (!self->client)
+        shell_error (PEGASUS_INVALID_ARGUMENT, "no table in use: `use <table>` first");
+    return self->client;
+}
+
+int
+shell_int (const char *text, const char *what, long long min, long long max, long long *out)
+{
+    errno = 0;
+    char *end;
+    long long v = strtoll (text, &end, 10);
+    if (errno || end == text || *end || v < min || v > max) {
+        shell_error (PEGASUS_INVALID_ARGUMENT, "%s '%s': expected an integer in [%lld, %lld]",
+                     what, text, min, max);
+        return -1;
+    }
+    *out = v;
     return 0;
 }
 
 static int
-s_compare_actors (const void *a, const void *b)
+s_help (shell_t *self, int argc, char **argv)
 {
-    const Pg__ActorInfo *x = *(Pg__ActorInfo *const *) a, *y = *(Pg__ActorInfo *const *) b;
-    return strcmp (x->name, y->name);
-}
-
-static int
-s_actors (shell_t *self, int argc, char **argv)
-{
-    if (argc > 2)
-        return s_error (PG__STATUS__INVALID_ARGUMENT, "usage: actors [host:port]");
-    char node [300];
-    if (argc == 2)
-        snprintf (node, sizeof node, "%s", argv [1]);
-    else
-        snprintf (node, sizeof node, "%.*s", (int) strcspn (self->meta, ","), self->meta);
-    char address [400];
-    snprintf (address, sizeof address, "%s/node", node);
-    actor_t *target = rt_lookup (self->rt, address);
-    if (!target)
-        return s_error (PG__STATUS__INVALID_ARGUMENT, "'%s' is not a host:port", node);
-    msg_t *query = msg_new (&pg__actors_query__descriptor, NULL), *reply = NULL;
-    int rc = rt_call (self->rt, target, &query, TIMEOUT_MS, &reply);
-    actor_unref (&target);
-    if (rc != PG__STATUS__OK) {
-        int status = s_error (rc, "%s: %s", node, reply ? msg_error (reply) : "");
-        msg_destroy (&reply);
-        return status;
+    if (argc > 1 && !strcmp (argv [1], "check_types")) {
+        fprintf (self->out,
+                 "check types: no_check value_not_exist value_not_exist_or_empty value_exist "
+                 "value_not_empty\n  match_anywhere match_prefix match_postfix bytes_less "
+                 "bytes_less_or_equal bytes_equal\n  bytes_greater_or_equal bytes_greater "
+                 "int_less int_less_or_equal int_equal\n  int_greater_or_equal int_greater\n");
+        return 0;
     }
-    Pg__ActorsReply *body = msg_body (reply);
-    fprintf (self->out, "node %s: %zu actors, frames in %llu out %llu, dropped: bad %llu "
-             "no_actor %llu too_large %llu busy %llu\n",
-             body->node, body->n_actors,
-             (unsigned long long) body->frames_in, (unsigned long long) body->frames_out,
-             (unsigned long long) body->dropped_bad, (unsigned long long) body->dropped_no_actor,
-             (unsigned long long) body->dropped_too_large, (unsigned long long) body->dropped_busy);
-    qsort (body->actors, body->n_actors, sizeof *body->actors, s_compare_actors);
-    fprintf (self->out, "%-32s %-16s %8s %12s %12s %8s %s\n",
-             "NAME", "KIND", "DEPTH", "RECEIVED", "SENT", "BUSY", "PINNED");
-    for (size_t i = 0; i < body->n_actors; i++) {
-        Pg__ActorInfo *a = body->actors [i];
-        fprintf (self->out, "%-32s %-16s %8llu %12llu %12llu %8llu %s\n",
-                 a->name, a->kind, (unsigned long long) a->mailbox_depth,
-                 (unsigned long long) a->received, (unsigned long long) a->sent,
-                 (unsigned long long) a->busy_rejects, a->pinned ? "yes" : "no");
-    }
-    msg_destroy (&reply);
+    bool found = false;
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (argc < 2 || !strcmp (argv [1], s_commands [i].name)) {
+            fprintf (self->out, "%s\n    %s\n", s_commands [i].usage, s_commands [i].help);
+            found = true;
+        }
+    if (!found)
+        return shell_error (PEGASUS_INVALID_ARGUMENT, "no command %s", argv [1]);
     return 0;
 }
 
 //  ---------------------------------------------------------------------------
 
 int
-shell_split (const char *line, char *buf, size_t size, char **argv, int max,
-             const char **rest)
+shell_split (const char *line, char *buf, size_t size, char **argv, int max, const char **rest)
 {
     int argc = 0;
     size_t n = 0;
@@ -136,40 +227,33 @@ shell_split (const char *line, char *buf, size_t size, char **argv, int max,
             *rest = p + 1;
             break;
         }
-        if (argc == max || n >= size - 1)
-            break;
+        if (argc == max || n + 2 >= size)
+            return -2;
         argv [argc++] = buf + n;
         char quote = 0;
-        while (*p && n < size - 1) {
+        while (*p && n + 2 < size) {
             char c = *p;
-            if (quote) {
-                if (c == quote) {
-                    quote = 0;
-                    p++;
-                    continue;
-                }
-                if (c == '\\' && quote == '"' && p [1]) {
-                    buf [n++] = p [1];
-                    p += 2;
-                    continue;
-                }
+            if (c == '\\' && p [1]) {
+                //  Escapes are kept for the command to decode (shell_unescape).
                 buf [n++] = c;
+                buf [n++] = p [1];
+                p += 2;
+                continue;
+            }
+            if (quote) {
+                if (c == quote)
+                    quote = 0;
+                else
+                    buf [n++] = c;
                 p++;
                 continue;
             }
             if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ';')
                 break;
-            if (c == '\'' || c == '"') {
+            if (c == '\'' || c == '"')
                 quote = c;
-                p++;
-                continue;
-            }
-            if (c == '\\' && p [1]) {
-                buf [n++] = p [1];
-                p += 2;
-                continue;
-            }
-            buf [n++] = c;
+            else
+                buf [n++] = c;
             p++;
         }
         if (quote)
@@ -183,33 +267,46 @@ int
 shell_run_line (shell_t *self, const char *line)
 {
     int status = 0;
+    static char buf [1 << 20];
     while (line && *line) {
-        char buf [8192];
-        char *argv [MAX_ARGS];
+        char *argv [MAX_ARGS + 1];
         const char *rest;
         int argc = shell_split (line, buf, sizeof buf, argv, MAX_ARGS, &rest);
         line = rest;
-        if (argc < 0) {
-            status = s_error (PG__STATUS__INVALID_ARGUMENT, "unterminated quote");
+        if (argc == -1) {
+            status = shell_error (PEGASUS_INVALID_ARGUMENT, "unterminated quote");
+            break;
+        }
+        if (argc == -2) {
+            status = shell_error (PEGASUS_INVALID_ARGUMENT, "command line too long");
             break;
         }
         if (argc == 0 || argv [0][0] == '#')
             continue;
+        argv [argc] = NULL;
         const command_t *command = NULL;
         for (size_t i = 0; i < NCOMMANDS; i++)
             if (!strcmp (argv [0], s_commands [i].name))
                 command = &s_commands [i];
         if (!command)
-            status |= s_error (PG__STATUS__INVALID_ARGUMENT,
-                               "unknown command '%s' (try help)", argv [0]);
+            status |= shell_error (PEGASUS_INVALID_ARGUMENT, "unknown command '%s' (try help)",
+                                   argv [0]);
         else
         if (!command->fn)
-            return -1;                      //  exit, quit
+            return -1;
         else
             status |= command->fn (self, argc, argv);
+        fflush (self->out);
     }
-    fflush (self->out);
     return status;
+}
+
+const char *
+shell_prompt (shell_t *self)
+{
+    static char prompt [200];
+    snprintf (prompt, sizeof prompt, "%s>>> ", self->table);
+    return prompt;
 }
 
 shell_t *
@@ -218,14 +315,9 @@ shell_new (const char *meta_servers, FILE *out)
     shell_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
-    self->rt = rt_newf ("runtime\n    workers = 1\n    pinned_threads = 0\n"
-                        "    log_level = error\n");
-    if (!self->rt) {
-        free (self);
-        return NULL;
-    }
     snprintf (self->meta, sizeof self->meta, "%s", meta_servers);
     self->out = out;
+    self->timeout_ms = 5000;
     return self;
 }
 
@@ -236,6 +328,6 @@ shell_destroy (shell_t **self_p)
     if (!self)
         return;
     *self_p = NULL;
-    rt_destroy (&self->rt);
+    pegasus_client_close (&self->client);
     free (self);
 }

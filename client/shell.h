@@ -16,7 +16,7 @@
 typedef struct shell_t shell_t;
 
 //  A shell talking to these meta servers ("host:port,host:port"), printing
-//  to out. NULL if the runtime cannot start (logged).
+//  to out. NULL if out of memory.
 shell_t *
     shell_new (const char *meta_servers, FILE *out);
 
@@ -28,10 +28,15 @@ void
 int
     shell_run_line (shell_t *self, const char *line);
 
-//  Splits a command line into words: '...' and "..." quote, \ escapes,
-//  `;` ends a command. Returns the number of words (at most max) in argv
-//  (pointing into buf) and sets *rest to the text after a `;` (or NULL).
-//  Returns -1 for an unterminated quote.
+//  The interactive prompt: "<table>>>> ".
+const char *
+    shell_prompt (shell_t *self);
+
+//  Splits a command line into words: '...' and "..." quote, `;` ends a
+//  command; backslash escapes are kept for the command to decode. Returns
+//  the number of words (at most max) in argv (pointing into buf) and sets
+//  *rest to the text after a `;` (or NULL). Returns -1 for an unterminated
+//  quote, -2 for a line too long for buf or max.
 int
     shell_split (const char *line, char *buf, size_t size, char **argv, int max,
                  const char **rest);

@@ -1,10 +1,40 @@
-/*  role: see role.h. The data-path roles (meta, replica) add themselves to
-    this table as they are built. */
+/*  role: see role.h. */
 #include "daemon/role.h"
+#include "meta/meta.h"
+#include "replica/stub.h"
 
 #include <string.h>
 
+static int
+s_meta_start (rt_t *rt, zconfig_t *config, void **ctx_p)
+{
+    *ctx_p = meta_spawn (rt, config);
+    return *ctx_p ? 0 : -1;
+}
+
+static int
+s_replica_start (rt_t *rt, zconfig_t *config, void **ctx_p)
+{
+    *ctx_p = stub_spawn (rt, config);
+    return *ctx_p ? 0 : -1;
+}
+
+//  Both roles are one actor that owns the rest: stopping it (from outside
+//  the runtime, so this waits for its fini) stops the role.
+static void
+s_stop (void **ctx_p)
+{
+    actor_t *actor = *ctx_p;
+    actor_stop (&actor);
+    *ctx_p = NULL;
+}
+
+static const role_t s_meta = { "meta", s_meta_start, s_stop };
+static const role_t s_replica = { "replica", s_replica_start, s_stop };
+
 const role_t *const role_table [] = {
+    &s_meta,
+    &s_replica,
     NULL
 };
 

@@ -5,6 +5,7 @@
 #include "runtime/log.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ struct db_env_t {
     rtclock_t clock;
     int64_t write_budget;
     int background_jobs;
+    _Atomic int refs;                   //  the creator's and one per open db
     pthread_mutex_t lock;               //  guards the open list
     db_t *open;
     int nopen;
@@ -84,6 +86,7 @@ db_env_new (int64_t block_cache_bytes, int64_t write_budget, int background_jobs
     if (!self)
         return NULL;
     self->clock = *clock;
+    atomic_init (&self->refs, 1);
     self->write_budget = write_budget;
     self->background_jobs = background_jobs;
     pthread_mutex_init (&self->lock, NULL);
@@ -109,8 +112,8 @@ db_env_destroy (db_env_t **self_p)
     if (!self)
         return;
     *self_p = NULL;
-    if (self->nopen)
-        log_error ("db: environment destroyed with %d instances open", self->nopen);
+    if (atomic_fetch_sub (&self->refs, 1) != 1)
+        return;                         //  instances still open hold it
     rocksdb_compactionfilter_destroy (self->ttl);
     rocksdb_block_based_options_destroy (self->table);     //  frees the bloom policy
     rocksdb_cache_destroy (self->cache);
@@ -182,6 +185,7 @@ db_open (db_env_t *env, const char *path, char *error_out, size_t size)
     }
     self->env = env;
     self->rdb = rdb;
+    atomic_fetch_add (&env->refs, 1);
     pthread_mutex_lock (&env->lock);
     self->next = env->open;
     env->open = self;
@@ -214,6 +218,7 @@ db_close (db_t **self_p)
     pthread_mutex_unlock (&env->lock);
     free (self->path);
     free (self);
+    db_env_destroy (&env);              //  the reference this instance held
 }
 
 uint64_t

@@ -28,6 +28,9 @@ db_env_t *
     db_env_new (int64_t block_cache_bytes, int64_t write_budget, int background_jobs,
                 const rtclock_t *clock);
 
+//  Releases the caller's reference. The environment lives on while any
+//  instance opened from it is still open (each holds a reference), so a
+//  partition may close after the node actor that made the environment.
 void
     db_env_destroy (db_env_t **self_p);
 

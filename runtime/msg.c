@@ -7,6 +7,7 @@
 #include "runtime/msg.h"
 #include "runtime/actor.h"
 #include "runtime/pool.h"
+#include "runtime/types.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -90,6 +91,24 @@ msg_new_packed (const ProtobufCMessageDescriptor *desc, uint32_t type,
     if (len)
         memcpy (copy, packed, len);
     self->packed = copy;
+    self->packed_len = (uint32_t) len;
+    return self;
+}
+
+msg_t *
+msg_new_packing (const ProtobufCMessage *body)
+{
+    const ProtobufCMessageDescriptor *desc = body->descriptor;
+    size_t len = protobuf_c_message_get_packed_size (body);
+    msg_t *self = s_block (len + desc->sizeof_message + len + DEFAULT_EXTRA);
+    if (!self)
+        return NULL;
+    self->kind = desc;
+    self->flags = MSG_F_PB | MSG_F_PACKED;
+    self->type = types_id (desc);
+    uint8_t *bytes = msg_alloc (self, len ? len : 1);
+    protobuf_c_message_pack (body, bytes);
+    self->packed = bytes;
     self->packed_len = (uint32_t) len;
     return self;
 }
@@ -222,6 +241,22 @@ msg_unpack (msg_t *self)
     self->body = body;
     self->flags &= (uint16_t) ~MSG_F_PACKED;
     return 0;
+}
+
+void *
+msg_copy_body (msg_t *self, const ProtobufCMessage *source)
+{
+    size_t len = protobuf_c_message_get_packed_size (source);
+    uint8_t stack [512];
+    uint8_t *bytes = len <= sizeof stack ? stack : malloc (len);
+    if (!bytes)
+        return NULL;
+    protobuf_c_message_pack (source, bytes);
+    ProtobufCAllocator allocator = { s_arena_alloc, s_arena_free, self };
+    void *copy = protobuf_c_message_unpack (source->descriptor, &allocator, len, bytes);
+    if (bytes != stack)
+        free (bytes);
+    return copy;
 }
 
 size_t

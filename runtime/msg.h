@@ -90,6 +90,12 @@ msg_t *
     msg_new_packed (const ProtobufCMessageDescriptor *desc, uint32_t type,
                     const void *packed, size_t len, size_t strings);
 
+//  New wire message holding `body` packed: a snapshot (later changes to
+//  body do not show). Sending it remotely copies the bytes without packing
+//  again; a local receiver gets it unpacked. NULL if out of memory.
+msg_t *
+    msg_new_packing (const ProtobufCMessage *body);
+
 void
     msg_destroy (msg_t **self_p);
 
@@ -118,6 +124,12 @@ char *
 
 void *
     msg_memdup (msg_t *self, const void *data, size_t size);
+
+//  A deep copy of a protobuf message, living in this message's arena (to
+//  put another actor's state in a reply without sharing it). NULL if out
+//  of memory.
+void *
+    msg_copy_body (msg_t *self, const ProtobufCMessage *source);
 
 //  Ties an external buffer's lifetime to the message: free_fn(ptr) runs
 //  when the message is destroyed. Lets a payload point into, say, a value

@@ -76,9 +76,14 @@ struct lincheck_t {
     size_t slots_mask;
 };
 
+//  A register as the search sees it. A value that no read returns and no
+//  cas expects is "inert": nothing can tell one such value from another,
+//  so they all become one state, and orders differing only in which one
+//  was written meet in the cache.
 typedef struct {
-    int64_t value;              //  0 when absent, so states compare by fields
+    int64_t value;              //  0 when absent or inert: compare by fields
     bool present;
+    bool inert;                 //  present, with some inert value
 } reg_t;
 
 //  A bijective 64-bit mixer (murmur3 finaliser).
@@ -292,35 +297,34 @@ lincheck_result_name (lincheck_result_t result)
 //  The register model: whether op can take effect on state, the state it
 //  leaves, and whether it set the register (a write, a delete, a cas that
 //  matched) rather than only looked at it. An UNKNOWN operation always
-//  can take effect: its result is unconstrained.
+//  can take effect: its result is unconstrained. inert says whether the
+//  value op writes is inert.
 static bool
-s_step (const op_t *op, reg_t state, reg_t *next, bool *sets)
+s_step (const op_t *op, bool inert, reg_t state, reg_t *next, bool *sets)
 {
     *next = state;
     *sets = false;
     switch (op->kind) {
         case LINCHECK_WRITE:
-            next->present = true;
-            next->value = op->value;
+            *next = (reg_t) { inert ? 0 : op->value, true, inert };
             *sets = true;
             return true;
         case LINCHECK_DELETE:
-            next->present = false;
-            next->value = 0;
+            *next = (reg_t) { 0, false, false };
             *sets = true;
             return true;
         case LINCHECK_READ:
-            return state.present == op->read_present
+            return !state.inert
+                && state.present == op->read_present
                 && state.value == op->read_value;
         case LINCHECK_CAS: {
             bool match = op->expect_absent
                 ? !state.present
-                : state.present && state.value == op->expected;
+                : state.present && !state.inert && state.value == op->expected;
             if (!op->unknown && match != op->cas_ok)
                 return false;
             if (match) {
-                next->present = true;
-                next->value = op->value;
+                *next = (reg_t) { inert ? 0 : op->value, true, inert };
                 *sets = true;
             }
             return true;
@@ -332,7 +336,7 @@ s_step (const op_t *op, reg_t state, reg_t *next, bool *sets)
 static bool
 s_reg_equal (reg_t a, reg_t b)
 {
-    return a.present == b.present && a.value == b.value;
+    return a.present == b.present && a.value == b.value && a.inert == b.inert;
 }
 
 //  ---------------------------------------------------------------------
@@ -369,56 +373,97 @@ s_budget_tick (budget_t *budget)
 //  ---------------------------------------------------------------------
 //  The search for one key
 //
-//  Where the search stands is a position: the register, and whether the
-//  op linearised last had an UNKNOWN outcome. The latter matters because
-//  of two rules that only ever drop redundant orders, and so keep the
-//  search complete: an UNKNOWN op that would leave the register as it is
-//  is never linearised (it might as well go at the very end), and an
-//  UNKNOWN write or delete never directly follows another UNKNOWN op (that
-//  one's effect would be overwritten unseen, so it too could go at the
-//  end). Without them every subset of UNKNOWN writes would be tried, in
-//  every order. Since the second rule looks at the last op, that fact is
-//  part of each remembered configuration.
+//  Where the search stands is a position: the register and, right after
+//  an UNKNOWN op, the register before it. That is for two rules that only
+//  ever drop orders some other order can stand in for, and so keep the
+//  search complete, while stopping it from trying every subset of UNKNOWN
+//  ops in every place. Take any valid order. An UNKNOWN op that leaves the
+//  register as it is can go to the very end (its return is at infinity,
+//  so nothing waits for it, and its result is free). So can one whose next
+//  op ends in the same register without it (a write overwrites it unseen).
+//  One whose next op merely looks at the register and would pass without
+//  it (a cas that fails either way) can swap with that op. Repeat, and
+//  every UNKNOWN op left is followed by an op that needs it: a known op
+//  that fails without it, or an UNKNOWN cas that matches only thanks to
+//  it. So an UNKNOWN op is tried only if it leaves a register that some
+//  pending known op is waiting for, or that some UNKNOWN cas expects; and
+//  the op after it must need it. Positions right after an UNKNOWN op are
+//  not remembered, since their options depend on the register before; the
+//  next position is.
+//
+//  UNKNOWN ops never block anyone, so they are kept out of the list of
+//  calls and returns, in a list of their own in invoke order: one is a
+//  candidate once invoked by the time of the first pending return.
 
 typedef struct node_t node_t;
 struct node_t {
     node_t *prev;
     node_t *next;
-    node_t *match;              //  a call's return; NULL in a return
+    node_t *match;              //  a known call's return; else NULL
     int64_t time;
     size_t op;                  //  index into search_t.ops
 };
 
 typedef struct {
     reg_t reg;
-    bool after_unknown;         //  the op linearised last was UNKNOWN
+    bool obliged;               //  the op linearised last was UNKNOWN ...
+    reg_t before;               //  ... and this was the register before it
     size_t setter;              //  op that last set reg, or SIZE_MAX
 } pos_t;
 
+//  Registers the blocked known candidates wait for.
+#define WANT_MAX 4
+typedef struct {
+    bool any;                   //  any register but the current one will do
+    size_t n;
+    reg_t regs [WANT_MAX];
+} want_t;
+
 typedef struct {
     uint64_t hash;
-    size_t bits;                //  offset of its bitset in the arena
+    size_t bits;                //  offset of its words in the arena
+    size_t lo;                  //  known words below lo are all ones
+    size_t hi;                  //  known words from hi on are all zeros
     reg_t reg;
-    bool after_unknown;
     bool dead;                  //  explored to the end without a way through
 } config_t;
 
 typedef struct {
     node_t *call;
-    size_t config;
+    size_t config;              //  SIZE_MAX if not remembered
     pos_t pos;                  //  where the search stood before call
     int phase;
+    int64_t until;              //  phase 1: the first pending return's time
+    want_t want;                //  phase 1: what the known candidates need
+    unsigned tried;             //  phase 1: classes of ops tried (TRIED_*)
 } frame_t;
 
+//  UNKNOWN writes of inert values are interchangeable, and so are UNKNOWN
+//  deletes: if an order uses one where an earlier-invoked one was free, it
+//  can use that one there instead and the other in its place later (the
+//  later one was free then, and stays so). So a scan tries only the first
+//  of each class.
+#define TRIED_INERT_WRITE 1
+#define TRIED_DELETE 2
+
 typedef struct {
-    const op_t **ops;           //  known outcomes first, then UNKNOWN ones
+    const op_t **ops;           //  known ops, then UNKNOWN ones, each by invoke
     size_t n;
     size_t n_known;
-    node_t *nodes;              //  2n: call of op i at 2i, return at 2i + 1
-    node_t head;
-    size_t words;               //  bitset length
-    size_t known_words;         //  leading words that hold the known ops
-    uint64_t *bits;             //  the linearised set now
+    node_t *nodes;              //  call of op i at 2i, a known return at 2i + 1
+    node_t head;                //  known calls and returns, by time
+    node_t uhead;               //  UNKNOWN calls, by time
+    reg_t *expects;             //  sorted: what the UNKNOWN cas ops expect
+    size_t n_expects;
+    bool *inert;                //  per op: the value it writes is inert
+    //  The linearised set. Ops are in invoke order, so the known part is
+    //  mostly a run of ones then zeros; only the words between lo and hi,
+    //  and the UNKNOWN part, are remembered per configuration.
+    uint64_t *bits;
+    size_t words;
+    size_t known_words;
+    size_t lo;
+    size_t hi;
     uint64_t *zobrist;          //  a random word per op, for the set hash
     uint64_t hash_known;        //  XOR of zobrist over linearised known ops
     uint64_t hash_unknown;      //  likewise over linearised UNKNOWN ops
@@ -428,7 +473,7 @@ typedef struct {
     size_t configs_cap;
     uint32_t *table;            //  config index + 1, 0 = empty
     size_t table_mask;
-    uint64_t *arena;            //  the configs' bitsets
+    uint64_t *arena;            //  the configs' words
     size_t arena_used;
     size_t arena_cap;
     frame_t *stack;
@@ -440,7 +485,7 @@ typedef struct {
     size_t best_cand [EXPLAIN_OPS];
     size_t best_n_cand;
     size_t best_pending;        //  candidates there, counted up to the walk
-    bool best_more;             //  the walk stopped before the first return
+    bool best_more;             //  the walk stopped short
     size_t best_blocker;        //  op whose return came first, or SIZE_MAX
 } search_t;
 
@@ -449,12 +494,27 @@ s_search_free (search_t *s)
 {
     free (s->ops);
     free (s->nodes);
+    free (s->expects);
+    free (s->inert);
     free (s->bits);
     free (s->zobrist);
     free (s->configs);
     free (s->table);
     free (s->arena);
     free (s->stack);
+}
+
+//  Known ops by invoke, then complete, then the order they were added.
+static int
+s_op_compare (const void *a, const void *b)
+{
+    const op_t *x = *(const op_t * const *) a;
+    const op_t *y = *(const op_t * const *) b;
+    if (x->invoke != y->invoke)
+        return x->invoke < y->invoke ? -1 : 1;
+    if (x->complete != y->complete)
+        return x->complete < y->complete ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 //  Time order; at equal times calls come first, so that intervals that
@@ -476,29 +536,50 @@ s_node_compare (const void *a, const void *b)
     return 0;
 }
 
-//  Bit of op i: known ops fill the leading words, UNKNOWN ones the rest, so
-//  a set "without any UNKNOWN op" is the known words followed by zeros.
+static int
+s_value_compare (const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *) a;
+    int64_t y = *(const int64_t *) b;
+    return x < y ? -1 : x > y;
+}
+
+static int
+s_reg_compare (const void *a, const void *b)
+{
+    const reg_t *x = a;
+    const reg_t *y = b;
+    if (x->present != y->present)
+        return x->present ? 1 : -1;
+    if (x->inert != y->inert)
+        return x->inert ? 1 : -1;
+    if (x->value != y->value)
+        return x->value < y->value ? -1 : 1;
+    return 0;
+}
+
+//  Bit of op i: known ops fill the leading words, UNKNOWN ones the rest.
 static size_t
 s_bit (const search_t *s, size_t i)
 {
     return i < s->n_known ? i : s->known_words * 64 + (i - s->n_known);
 }
 
-//  Lay out one key's ops and its time-sorted call/return list.
+//  Lay out one key's ops, its time-sorted list of known calls and returns,
+//  and its list of UNKNOWN calls.
 static int
-s_search_init (search_t *s, const lincheck_t *self, const size_t *idx, size_t n)
+s_search_init (search_t *s, const lincheck_t *self, const size_t *idx, size_t n,
+               reg_t *initial)
 {
     memset (s, 0, sizeof *s);
     s->n = n;
     s->ops = malloc (n * sizeof *s->ops);
     s->nodes = malloc (2 * n * sizeof *s->nodes);
+    s->expects = malloc (n * sizeof *s->expects);
     s->zobrist = malloc (n * sizeof *s->zobrist);
     s->stack = malloc (n * sizeof *s->stack);
-    node_t **sorted = malloc (2 * n * sizeof *sorted);
-    if (!s->ops || !s->nodes || !s->zobrist || !s->stack || !sorted) {
-        free (sorted);
+    if (!s->ops || !s->nodes || !s->expects || !s->zobrist || !s->stack)
         return -1;
-    }
     for (size_t i = 0; i < n; i++)
         if (!self->ops [idx [i]].unknown)
             s->ops [s->n_known++] = &self->ops [idx [i]];
@@ -506,20 +587,53 @@ s_search_init (search_t *s, const lincheck_t *self, const size_t *idx, size_t n)
     for (size_t i = 0; i < n; i++)
         if (self->ops [idx [i]].unknown)
             s->ops [at++] = &self->ops [idx [i]];
+    qsort (s->ops, s->n_known, sizeof *s->ops, s_op_compare);
+    qsort (s->ops + s->n_known, n - s->n_known, sizeof *s->ops, s_op_compare);
+
+    //  The values someone observes; every other value written is inert.
+    s->inert = malloc (n * sizeof *s->inert);
+    int64_t *observed = malloc (n * sizeof *observed);
+    if (!s->inert || !observed) {
+        free (observed);
+        return -1;
+    }
+    size_t n_observed = 0;
+    for (size_t i = 0; i < n; i++) {
+        const op_t *op = s->ops [i];
+        if (op->kind == LINCHECK_READ && op->read_present)
+            observed [n_observed++] = op->read_value;
+        if (op->kind == LINCHECK_CAS && !op->expect_absent)
+            observed [n_observed++] = op->expected;
+    }
+    qsort (observed, n_observed, sizeof *observed, s_value_compare);
+    for (size_t i = 0; i < n; i++) {
+        const op_t *op = s->ops [i];
+        s->inert [i] = (op->kind == LINCHECK_WRITE || op->kind == LINCHECK_CAS)
+            && !bsearch (&op->value, observed, n_observed, sizeof *observed,
+                         s_value_compare);
+    }
+    if (initial->present && !initial->inert
+    &&  !bsearch (&initial->value, observed, n_observed, sizeof *observed,
+                  s_value_compare))
+        *initial = (reg_t) { 0, true, true };
+    free (observed);
+
     s->known_words = (s->n_known + 63) / 64;
     s->words = s->known_words + (n - s->n_known + 63) / 64;
     s->bits = calloc (s->words, sizeof (uint64_t));
-    if (!s->bits) {
-        free (sorted);
+    if (!s->bits)
         return -1;
-    }
     //  splitmix64: a fixed seed keeps runs reproducible.
     uint64_t seed = 0x9e3779b97f4a7c15ull;
     for (size_t i = 0; i < n; i++) {
         seed += 0x9e3779b97f4a7c15ull;
         s->zobrist [i] = s_mix (seed) | 1;
     }
-    for (size_t i = 0; i < n; i++) {
+
+    node_t **sorted = malloc (2 * s->n_known * sizeof *sorted + 1);
+    if (!sorted)
+        return -1;
+    for (size_t i = 0; i < s->n_known; i++) {
         node_t *call = &s->nodes [2 * i];
         node_t *ret = &s->nodes [2 * i + 1];
         *call = (node_t) { .match = ret, .time = s->ops [i]->invoke, .op = i };
@@ -527,16 +641,28 @@ s_search_init (search_t *s, const lincheck_t *self, const size_t *idx, size_t n)
         sorted [2 * i] = call;
         sorted [2 * i + 1] = ret;
     }
-    qsort (sorted, 2 * n, sizeof *sorted, s_node_compare);
+    qsort (sorted, 2 * s->n_known, sizeof *sorted, s_node_compare);
     node_t *prev = &s->head;
-    s->head.prev = NULL;
-    for (size_t i = 0; i < 2 * n; i++) {
+    for (size_t i = 0; i < 2 * s->n_known; i++) {
         prev->next = sorted [i];
         sorted [i]->prev = prev;
         prev = sorted [i];
     }
     prev->next = NULL;
     free (sorted);
+
+    prev = &s->uhead;
+    for (size_t i = s->n_known; i < n; i++) {
+        node_t *call = &s->nodes [2 * i];
+        *call = (node_t) { .prev = prev, .time = s->ops [i]->invoke, .op = i };
+        prev->next = call;
+        prev = call;
+        const op_t *op = s->ops [i];
+        if (op->kind == LINCHECK_CAS)
+            s->expects [s->n_expects++] = (reg_t) { op->expected, !op->expect_absent, false };
+    }
+    prev->next = NULL;
+    qsort (s->expects, s->n_expects, sizeof *s->expects, s_reg_compare);
 
     s->table_mask = 1023;
     s->table = calloc (s->table_mask + 1, sizeof *s->table);
@@ -545,8 +671,8 @@ s_search_init (search_t *s, const lincheck_t *self, const size_t *idx, size_t n)
     return 0;
 }
 
-//  Take a call and its return out of the list; the nodes keep their own
-//  links so that s_unlift can put them back exactly.
+//  Take a known call and its return out of the list; the nodes keep their
+//  own links so that s_unlift can put them back exactly (dancing links).
 static void
 s_lift (node_t *call)
 {
@@ -569,28 +695,60 @@ s_unlift (node_t *call)
     call->next->prev = call;
 }
 
-//  Add or remove op i from the linearised set, keeping the hashes current.
+//  The same for an UNKNOWN call, alone in its list.
+static void
+s_ulift (node_t *call)
+{
+    call->prev->next = call->next;
+    if (call->next)
+        call->next->prev = call->prev;
+}
+
+static void
+s_uunlift (node_t *call)
+{
+    call->prev->next = call;
+    if (call->next)
+        call->next->prev = call;
+}
+
+//  Add or remove op i from the linearised set, keeping the hashes and the
+//  bounds of the known words current.
 static void
 s_flip (search_t *s, size_t i)
 {
     size_t bit = s_bit (s, i);
+    size_t w = bit / 64;
     uint64_t mask = 1ull << (bit % 64);
-    bool was_in = (s->bits [bit / 64] & mask) != 0;
-    s->bits [bit / 64] ^= mask;
-    if (i < s->n_known)
-        s->hash_known ^= s->zobrist [i];
-    else {
+    bool was_in = (s->bits [w] & mask) != 0;
+    s->bits [w] ^= mask;
+    if (i >= s->n_known) {
         s->hash_unknown ^= s->zobrist [i];
         s->unknown_in += was_in ? (size_t) -1 : 1;
+        return;
+    }
+    s->hash_known ^= s->zobrist [i];
+    if (was_in) {
+        if (w < s->lo)
+            s->lo = w;
+        while (s->hi > s->lo && s->bits [s->hi - 1] == 0)
+            s->hi--;
+    }
+    else {
+        if (w >= s->hi)
+            s->hi = w + 1;
+        while (s->lo < s->known_words && s->bits [s->lo] == UINT64_MAX)
+            s->lo++;
     }
 }
 
 static uint64_t
-s_pos_hash (reg_t reg, bool after_unknown)
+s_reg_hash (reg_t reg)
 {
-    uint64_t h = reg.present ? s_mix ((uint64_t) reg.value ^ 0x510e527fade682d1ull)
-                             : 0x1f83d9abfb41bd6bull;
-    return after_unknown ? h ^ 0x5be0cd19137e2179ull : h;
+    if (reg.inert)
+        return 0x9b05688c2b3e6c1full;
+    return reg.present ? s_mix ((uint64_t) reg.value ^ 0x510e527fade682d1ull)
+                       : 0x1f83d9abfb41bd6bull;
 }
 
 //  Which linearised sets s_config_find compares with.
@@ -600,45 +758,46 @@ typedef enum {
     MATCH_KNOWN_PLUS            //  its known ops and one UNKNOWN op, plus
 } match_t;
 
-//  Find a remembered configuration with this register and flag whose set
-//  is, per how, the current set or a part of it.
+//  Find a remembered configuration with this register whose set is, per
+//  how, the current set or a part of it. Returns its index or SIZE_MAX.
 static size_t
-s_config_find (search_t *s, uint64_t hash, reg_t reg, bool after_unknown,
-               match_t how, size_t plus)
+s_config_find (search_t *s, uint64_t hash, reg_t reg, match_t how, size_t plus)
 {
     size_t plus_bit = how == MATCH_KNOWN_PLUS ? s_bit (s, plus) : 0;
+    size_t known = s->hi - s->lo;
+    size_t unknown = s->words - s->known_words;
     size_t i = hash & s->table_mask;
     while (s->table [i]) {
         size_t c = s->table [i] - 1;
         const config_t *config = &s->configs [c];
-        if (config->hash == hash && config->after_unknown == after_unknown
-        &&  s_reg_equal (config->reg, reg)) {
-            const uint64_t *bits = s->arena + config->bits;
-            bool equal;
-            if (how == MATCH_EXACT)
-                equal = !memcmp (bits, s->bits, s->words * sizeof (uint64_t));
-            else {
-                equal = !memcmp (bits, s->bits, s->known_words * sizeof (uint64_t));
-                for (size_t w = s->known_words; equal && w < s->words; w++) {
-                    uint64_t want = 0;
-                    if (how == MATCH_KNOWN_PLUS && w == plus_bit / 64)
-                        want = 1ull << (plus_bit % 64);
-                    equal = bits [w] == want;
-                }
-            }
-            if (equal)
-                return c;
-        }
         i = (i + 1) & s->table_mask;
+        if (config->hash != hash || !s_reg_equal (config->reg, reg)
+        ||  config->lo != s->lo || config->hi != s->hi)
+            continue;
+        const uint64_t *bits = s->arena + config->bits;
+        if (memcmp (bits, s->bits + s->lo, known * sizeof (uint64_t)))
+            continue;
+        bits += known;
+        bool equal = true;
+        if (how == MATCH_EXACT)
+            equal = !memcmp (bits, s->bits + s->known_words, unknown * sizeof (uint64_t));
+        else
+            for (size_t w = 0; equal && w < unknown; w++) {
+                uint64_t want = 0;
+                if (how == MATCH_KNOWN_PLUS && s->known_words + w == plus_bit / 64)
+                    want = 1ull << (plus_bit % 64);
+                equal = bits [w] == want;
+            }
+        if (equal)
+            return c;
     }
     return SIZE_MAX;
 }
 
 static bool
-s_config_dead (search_t *s, uint64_t hash, reg_t reg, bool after_unknown,
-               match_t how, size_t plus)
+s_config_dead (search_t *s, uint64_t hash, reg_t reg, match_t how, size_t plus)
 {
-    size_t c = s_config_find (s, hash, reg, after_unknown, how, plus);
+    size_t c = s_config_find (s, hash, reg, how, plus);
     return c != SIZE_MAX && s->configs [c].dead;
 }
 
@@ -664,37 +823,35 @@ s_table_grow (search_t *s)
 //  Decide whether the configuration (current set, pos) is worth exploring.
 //  It is not if it was seen before: then it is dead, since configurations
 //  on the current path have fewer ops. Nor if it is dominated by a dead
-//  one: the same register over the same set less some UNKNOWN ops, with a
-//  flag no stricter. Whatever finishes the history from here would finish
-//  it from there, the UNKNOWN ops deferred to the end (their returns are
-//  at infinity, so nothing waits for them). Two such subsets are probed:
-//  no UNKNOWN op, and only the one that set the register, if one did.
-//  Returns 1 to skip, 0 if new (remembered as *config), -1 if no memory.
+//  one: the same register over the same set less some UNKNOWN ops, and no
+//  rule binding the next op. Whatever finishes the history from here would
+//  finish it from there, the UNKNOWN ops deferred to the end (nothing waits
+//  for them). Three such sets are probed: the same set (for a position
+//  right after an UNKNOWN op), no UNKNOWN op, and only the UNKNOWN op that
+//  set the register, if one did. Returns 1 to skip, 0 to explore (a
+//  position not bound by a rule is remembered, as *config), -1 if out of
+//  memory.
 static int
 s_visit (search_t *s, pos_t pos, size_t *config)
 {
-    uint64_t pos_hash = s_pos_hash (pos.reg, pos.after_unknown);
-    uint64_t hash = s->hash_known ^ s->hash_unknown ^ pos_hash;
-    if (s_config_find (s, hash, pos.reg, pos.after_unknown, MATCH_EXACT, 0) != SIZE_MAX)
-        return 1;
-    uint64_t free_hash = s_pos_hash (pos.reg, false);
-    if (pos.after_unknown
-    &&  s_config_dead (s, hash ^ pos_hash ^ free_hash, pos.reg, false, MATCH_EXACT, 0))
+    uint64_t reg_hash = s_reg_hash (pos.reg);
+    uint64_t hash = s->hash_known ^ s->hash_unknown ^ reg_hash;
+    size_t same = s_config_find (s, hash, pos.reg, MATCH_EXACT, 0);
+    if (same != SIZE_MAX && (!pos.obliged || s->configs [same].dead))
         return 1;
     if (s->unknown_in) {
-        if (s_config_dead (s, s->hash_known ^ free_hash, pos.reg, false, MATCH_KNOWN, 0))
+        if (s_config_dead (s, s->hash_known ^ reg_hash, pos.reg, MATCH_KNOWN, 0))
             return 1;
-        if (pos.setter != SIZE_MAX && pos.setter >= s->n_known && s->unknown_in > 1) {
-            uint64_t plus = s->hash_known ^ s->zobrist [pos.setter];
-            if (s_config_dead (s, plus ^ free_hash, pos.reg, false,
-                               MATCH_KNOWN_PLUS, pos.setter))
-                return 1;
-            if (pos.after_unknown
-            &&  s_config_dead (s, plus ^ pos_hash, pos.reg, true,
-                               MATCH_KNOWN_PLUS, pos.setter))
-                return 1;
-        }
+        if (pos.setter != SIZE_MAX && pos.setter >= s->n_known && s->unknown_in > 1
+        &&  s_config_dead (s, s->hash_known ^ s->zobrist [pos.setter] ^ reg_hash,
+                           pos.reg, MATCH_KNOWN_PLUS, pos.setter))
+            return 1;
     }
+    *config = SIZE_MAX;
+    if (pos.obliged)
+        return 0;
+    size_t known = s->hi - s->lo;
+    size_t length = known + s->words - s->known_words;
     if ((s->n_configs + 1) * 2 > s->table_mask + 1 && s_table_grow (s))
         return -1;
     if (s->n_configs + 1 >= UINT32_MAX)
@@ -707,20 +864,25 @@ s_visit (search_t *s, pos_t pos, size_t *config)
         s->configs = configs;
         s->configs_cap = capacity;
     }
-    if (s->arena_used + s->words > s->arena_cap) {
-        size_t capacity = s->arena_cap ? s->arena_cap * 2 : 1024 * s->words;
+    if (s->arena_used + length > s->arena_cap) {
+        size_t capacity = s->arena_cap ? s->arena_cap * 2 : 4096;
+        while (capacity < s->arena_used + length)
+            capacity *= 2;
         uint64_t *arena = realloc (s->arena, capacity * sizeof *arena);
         if (!arena)
             return -1;
         s->arena = arena;
         s->arena_cap = capacity;
     }
-    memcpy (s->arena + s->arena_used, s->bits, s->words * sizeof (uint64_t));
+    uint64_t *bits = s->arena + s->arena_used;
+    memcpy (bits, s->bits + s->lo, known * sizeof (uint64_t));
+    memcpy (bits + known, s->bits + s->known_words,
+            (s->words - s->known_words) * sizeof (uint64_t));
     s->configs [s->n_configs] = (config_t) {
-        .hash = hash, .bits = s->arena_used, .reg = pos.reg,
-        .after_unknown = pos.after_unknown, .dead = false
+        .hash = hash, .bits = s->arena_used, .lo = s->lo, .hi = s->hi,
+        .reg = pos.reg, .dead = false
     };
-    s->arena_used += s->words;
+    s->arena_used += length;
     size_t i = hash & s->table_mask;
     while (s->table [i])
         i = (i + 1) & s->table_mask;
@@ -753,47 +915,149 @@ s_note_deepest (search_t *s, size_t linearised, reg_t reg)
         s->best_pending++;
         entry = entry->next;
     }
+    if (s->best_blocker == SIZE_MAX)
+        return;
+    int64_t until = s->ops [s->best_blocker]->complete;
+    entry = s->uhead.next;
+    for (size_t walked = 0; entry && entry->time <= until; walked++) {
+        if (walked == EXPLAIN_WALK) {
+            s->best_more = true;
+            break;
+        }
+        if (s->best_n_cand < EXPLAIN_OPS)
+            s->best_cand [s->best_n_cand++] = entry->op;
+        s->best_pending++;
+        entry = entry->next;
+    }
 }
 
 //  Where op would take the search from pos, if it may be linearised there
-//  at all (the model agrees, and for an UNKNOWN op the rules above).
+//  at all: the model agrees, and the rules above allow it.
 static bool
-s_advance (const op_t *op, size_t i, pos_t pos, pos_t *next)
+s_advance (const search_t *s, size_t i, pos_t pos, pos_t *next)
 {
+    const op_t *op = s->ops [i];
     bool sets;
-    if (!s_step (op, pos.reg, &next->reg, &sets))
+    if (!s_step (op, s->inert [i], pos.reg, &next->reg, &sets))
         return false;
+    if (pos.obliged) {
+        //  Does op need the UNKNOWN op just before it?
+        reg_t without;
+        bool sets_without;
+        if (s_step (op, s->inert [i], pos.before, &without, &sets_without)
+        && (s_reg_equal (without, next->reg) || (!sets && !sets_without)))
+            return false;
+    }
+    next->obliged = op->unknown;
     if (op->unknown) {
         if (s_reg_equal (next->reg, pos.reg))
             return false;
-        if (pos.after_unknown && op->kind != LINCHECK_CAS)
-            return false;
+        next->before = pos.reg;
     }
-    next->after_unknown = op->unknown;
+    else
+        next->before = (reg_t) { 0, false, false };
     next->setter = sets ? i : pos.setter;
     return true;
 }
 
+//  Before trying UNKNOWN ops from pos: collect the registers the known
+//  candidates that cannot go now would accept. Returns false if no UNKNOWN
+//  op can help here (nothing waits, and no UNKNOWN cas expects anything).
+static bool
+s_want (search_t *s, pos_t pos, want_t *want)
+{
+    want->any = pos.obliged;    //  only an UNKNOWN cas can go: let it try
+    want->n = 0;
+    for (const node_t *entry = s->head.next; entry && entry->match && !want->any;
+         entry = entry->next) {
+        const op_t *op = s->ops [entry->op];
+        reg_t next;
+        bool sets;
+        if (s_step (op, s->inert [entry->op], pos.reg, &next, &sets))
+            continue;
+        reg_t needed;
+        if (op->kind == LINCHECK_READ)
+            needed = (reg_t) { op->read_value, op->read_present, false };
+        else
+        if (op->cas_ok)
+            needed = (reg_t) { op->expected, !op->expect_absent, false };
+        else {
+            want->any = true;   //  a failed cas: anything but what it expects
+            break;
+        }
+        bool seen = false;
+        for (size_t k = 0; k < want->n && !seen; k++)
+            seen = s_reg_equal (want->regs [k], needed);
+        if (seen)
+            continue;
+        if (want->n == WANT_MAX)
+            want->any = true;
+        else
+            want->regs [want->n++] = needed;
+    }
+    return want->any || want->n > 0 || s->n_expects > 0;
+}
+
+static bool
+s_wanted (const search_t *s, const want_t *want, reg_t reg)
+{
+    if (want->any)
+        return true;
+    for (size_t k = 0; k < want->n; k++)
+        if (s_reg_equal (want->regs [k], reg))
+            return true;
+    return s->n_expects
+        && bsearch (&reg, s->expects, s->n_expects, sizeof reg, s_reg_compare);
+}
+
 //  The search proper. Returns 0 if linearizable, 1 if not, 2 if the budget
-//  ran out, -1 if out of memory. Phase 0 of a scan tries known ops only,
-//  phase 1 rescans for UNKNOWN ones, so that known ops are tried first; a
-//  frame remembers its phase so that backtracking resumes the scan it cut.
+//  ran out, -1 if out of memory. Phase 0 scans the known candidates (calls
+//  before the first return), phase 1 then the UNKNOWN ones, so that known
+//  ops are tried first; a frame remembers its phase so that backtracking
+//  resumes the scan it cut.
 static int
 s_search_run (search_t *s, reg_t initial, budget_t *budget)
 {
-    pos_t pos = { .reg = initial, .after_unknown = false, .setter = SIZE_MAX };
+    pos_t pos = { .reg = initial, .obliged = false, .setter = SIZE_MAX };
     node_t *entry = s->head.next;
     int phase = 0;
+    int64_t until = 0;
+    want_t want = { .any = false, .n = 0 };
+    unsigned tried = 0;
     size_t known_left = s->n_known;
     bool has_unknown = s->n_known < s->n;
     s_note_deepest (s, 0, pos.reg);
     while (known_left > 0) {
         if (s_budget_tick (budget))
             return 2;
-        if (entry->match) {
+        bool exhausted;
+        if (phase == 0) {
+            exhausted = !entry->match;
+            if (exhausted && has_unknown && s_want (s, pos, &want)) {
+                phase = 1;
+                until = entry->time;
+                tried = 0;
+                entry = s->uhead.next;
+                continue;
+            }
+        }
+        else
+            exhausted = !entry || entry->time > until;
+        if (!exhausted) {
             const op_t *op = s->ops [entry->op];
+            if (phase == 1) {
+                unsigned class = op->kind == LINCHECK_DELETE ? TRIED_DELETE
+                               : op->kind == LINCHECK_WRITE && s->inert [entry->op]
+                               ? TRIED_INERT_WRITE : 0;
+                if (tried & class) {
+                    entry = entry->next;
+                    continue;
+                }
+                tried |= class;
+            }
             pos_t next;
-            if (op->unknown == (phase == 1) && s_advance (op, entry->op, pos, &next)) {
+            if (s_advance (s, entry->op, pos, &next)
+            && (phase == 0 || s_wanted (s, &want, next.reg))) {
                 s_flip (s, entry->op);
                 size_t config;
                 int rc = s_visit (s, next, &config);
@@ -801,12 +1065,17 @@ s_search_run (search_t *s, reg_t initial, budget_t *budget)
                     return -1;
                 if (rc == 0) {
                     s->stack [s->depth++] = (frame_t) {
-                        .call = entry, .config = config, .pos = pos, .phase = phase
+                        .call = entry, .config = config, .pos = pos,
+                        .phase = phase, .until = until, .want = want,
+                        .tried = tried
                     };
                     pos = next;
-                    s_lift (entry);
-                    if (!op->unknown)
+                    if (op->unknown)
+                        s_ulift (entry);
+                    else {
+                        s_lift (entry);
                         known_left--;
+                    }
                     entry = s->head.next;
                     phase = 0;
                     if (s->n_known - known_left > s->best)
@@ -816,26 +1085,27 @@ s_search_run (search_t *s, reg_t initial, budget_t *budget)
                 s_flip (s, entry->op);
             }
             entry = entry->next;
+            continue;
         }
-        else
-        if (phase == 0 && has_unknown) {
-            //  The first return ends the window of candidates.
-            phase = 1;
-            entry = s->head.next;
-        }
-        else {
-            if (s->depth == 0)
-                return 1;
-            frame_t *frame = &s->stack [--s->depth];
+        //  Nothing more to try from here: back up one op.
+        if (s->depth == 0)
+            return 1;
+        frame_t *frame = &s->stack [--s->depth];
+        if (frame->config != SIZE_MAX)
             s->configs [frame->config].dead = true;
-            pos = frame->pos;
+        pos = frame->pos;
+        if (frame->call->op >= s->n_known)
+            s_uunlift (frame->call);
+        else {
             s_unlift (frame->call);
-            s_flip (s, frame->call->op);
-            if (!s->ops [frame->call->op]->unknown)
-                known_left++;
-            entry = frame->call->next;
-            phase = frame->phase;
+            known_left++;
         }
+        s_flip (s, frame->call->op);
+        entry = frame->call->next;
+        phase = frame->phase;
+        until = frame->until;
+        want = frame->want;
+        tried = frame->tried;
     }
     return 0;
 }
@@ -873,6 +1143,9 @@ s_text (text_t *text, const char *format, ...)
 static void
 s_text_state (text_t *text, reg_t state)
 {
+    if (state.inert)
+        s_text (text, "(a value nobody reads)");
+    else
     if (state.present)
         s_text (text, "%" PRId64, state.value);
     else
@@ -892,7 +1165,7 @@ s_text_op (text_t *text, const op_t *op)
             break;
         case LINCHECK_READ:
             s_text (text, "read()->");
-            s_text_state (text, (reg_t) { op->read_value, op->read_present });
+            s_text_state (text, (reg_t) { op->read_value, op->read_present, false });
             break;
         case LINCHECK_CAS:
             if (op->expect_absent)
@@ -968,11 +1241,11 @@ s_check_part (const lincheck_t *self, const part_t *part, const size_t *idx,
               size_t n, budget_t *budget, lincheck_verdict_t *verdict)
 {
     search_t s;
-    if (s_search_init (&s, self, idx, n)) {
+    reg_t initial = { part->has_initial ? part->initial : 0, part->has_initial, false };
+    if (s_search_init (&s, self, idx, n, &initial)) {
         s_search_free (&s);
         return -1;
     }
-    reg_t initial = { part->has_initial ? part->initial : 0, part->has_initial };
     int rc = s_search_run (&s, initial, budget);
     if (rc == 1)
         s_explain (&s, part, verdict);

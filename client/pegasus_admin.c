@@ -1,0 +1,218 @@
+/*  pegasus_admin: the administration calls: they talk to meta only. */
+#include "client/pegasus_impl.h"
+#include "meta.pb-c.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+//  Runs one meta request on the shared runtime.
+static int
+s_call (const char *meta, msg_t *request, int timeout_ms, msg_t **reply_p)
+{
+    *reply_p = NULL;
+    if (!meta || !*meta) {
+        msg_destroy (&request);
+        return pegasus_fail (PEGASUS_INVALID_ARGUMENT, "no meta server given");
+    }
+    rt_t *rt = pegasus_runtime_acquire ();
+    if (!rt) {
+        msg_destroy (&request);
+        return pegasus_fail (PEGASUS_INTERNAL, "cannot start the client runtime");
+    }
+    int rc = pegasus_meta_call (rt, meta, &request, timeout_ms, reply_p);
+    if (rc != PEGASUS_OK && *reply_p && *msg_error (*reply_p))
+        pegasus_fail (rc, "%s", msg_error (*reply_p));
+    pegasus_runtime_release ();
+    return rc;
+}
+
+static void
+s_table (pegasus_table_t *out, const Pg__AppInfo *app)
+{
+    memset (out, 0, sizeof *out);
+    out->app_id = app->app_id;
+    snprintf (out->name, sizeof out->name, "%s", app->name);
+    out->partition_count = app->partition_count;
+    out->replica_count = app->replica_count;
+    out->dropped = app->status == PG__APP_STATUS__APP_DROPPED;
+    out->create_ms = app->create_ms;
+    out->drop_ms = app->drop_ms;
+    out->expire_ms = app->expire_ms;
+}
+
+int
+pegasus_create_table (const char *meta, const char *name, int partition_count, int replica_count,
+                      uint32_t *app_id, int timeout_ms)
+{
+    if (!name || partition_count < 1 || replica_count < 1)
+        return pegasus_fail (PEGASUS_INVALID_ARGUMENT,
+                             "a name, a partition count and a replica count are needed");
+    Pg__CreateAppRequest *r;
+    msg_t *request = msg_new (&pg__create_app_request__descriptor, (void **) &r), *reply;
+    if (request) {
+        r->name = msg_strdup (request, name);
+        r->partition_count = (uint32_t) partition_count;
+        r->replica_count = (uint32_t) replica_count;
+    }
+    int rc = s_call (meta, request, timeout_ms, &reply);
+    if (rc == PEGASUS_OK && app_id)
+        *app_id = ((Pg__CreateAppReply *) msg_body (reply))->app_id;
+    msg_destroy (&reply);
+    return rc;
+}
+
+int
+pegasus_drop_table (const char *meta, const char *name, int64_t hold_seconds, int timeout_ms)
+{
+    Pg__DropAppRequest *r;
+    msg_t *request = msg_new (&pg__drop_app_request__descriptor, (void **) &r), *reply;
+    if (request) {
+        r->name = msg_strdup (request, name ? name : "");
+        r->hold_seconds = hold_seconds;
+    }
+    int rc = s_call (meta, request, timeout_ms, &reply);
+    msg_destroy (&reply);
+    return rc;
+}
+
+int
+pegasus_recall_table (const char *meta, uint32_t app_id, const char *new_name,
+                      pegasus_table_t *table, int timeout_ms)
+{
+    Pg__RecallAppRequest *r;
+    msg_t *request = msg_new (&pg__recall_app_request__descriptor, (void **) &r), *reply;
+    if (request) {
+        r->app_id = app_id;
+        r->new_name = msg_strdup (request, new_name ? new_name : "");
+    }
+    int rc = s_call (meta, request, timeout_ms, &reply);
+    if (rc == PEGASUS_OK && table)
+        s_table (table, ((Pg__RecallAppReply *) msg_body (reply))->app);
+    msg_destroy (&reply);
+    return rc;
+}
+
+int
+pegasus_list_tables (const char *meta, bool include_dropped, pegasus_table_t **tables,
+                     size_t *count, int timeout_ms)
+{
+    *tables = NULL;
+    *count = 0;
+    Pg__ListAppsRequest *r;
+    msg_t *request = msg_new (&pg__list_apps_request__descriptor, (void **) &r), *reply;
+    if (request)
+        r->include_dropped = include_dropped;
+    int rc = s_call (meta, request, timeout_ms, &reply);
+    if (rc == PEGASUS_OK) {
+        Pg__ListAppsReply *body = msg_body (reply);
+        *tables = calloc (body->n_apps ? body->n_apps : 1, sizeof **tables);
+        if (!*tables)
+            rc = pegasus_fail (PEGASUS_INTERNAL, "out of memory");
+        for (size_t i = 0; *tables && i < body->n_apps; i++)
+            s_table (&(*tables) [i], body->apps [i]);
+        if (*tables)
+            *count = body->n_apps;
+    }
+    msg_destroy (&reply);
+    return rc;
+}
+
+int
+pegasus_describe_table (const char *meta, const char *name, pegasus_table_t *table,
+                        pegasus_partition_t **partitions, size_t *count, int timeout_ms)
+{
+    if (partitions)
+        *partitions = NULL;
+    if (count)
+        *count = 0;
+    Pg__QueryConfigRequest *r;
+    msg_t *request = msg_new (&pg__query_config_request__descriptor, (void **) &r), *reply;
+    if (request)
+        r->app_name = msg_strdup (request, name ? name : "");
+    int rc = s_call (meta, request, timeout_ms, &reply);
+    if (rc == PEGASUS_OK) {
+        Pg__QueryConfigReply *body = msg_body (reply);
+        if (table)
+            s_table (table, body->app);
+        if (partitions) {
+            *partitions = calloc (body->n_partitions ? body->n_partitions : 1, sizeof **partitions);
+            if (!*partitions)
+                rc = pegasus_fail (PEGASUS_INTERNAL, "out of memory");
+            for (size_t i = 0; *partitions && i < body->n_partitions; i++) {
+                Pg__PartitionConfig *p = body->partitions [i];
+                pegasus_partition_t *out = &(*partitions) [i];
+                out->index = p->partition_index;
+                out->ballot = p->ballot;
+                snprintf (out->primary, sizeof out->primary, "%s", p->primary);
+                for (size_t k = 0; k < p->n_secondaries && k < 5; k++)
+                    snprintf (out->secondaries [out->nsecondaries++], sizeof out->secondaries [0],
+                              "%s", p->secondaries [k]);
+                out->last_committed = p->last_committed_decree;
+            }
+            for (size_t i = 0; *partitions && i < body->n_serving; i++)
+                if (body->serving [i] < body->n_partitions)
+                    (*partitions) [body->serving [i]].serving = true;
+            if (*partitions && count)
+                *count = body->n_partitions;
+        }
+    }
+    msg_destroy (&reply);
+    return rc;
+}
+
+int
+pegasus_list_nodes (const char *meta, pegasus_node_t **nodes, size_t *count, int timeout_ms)
+{
+    *nodes = NULL;
+    *count = 0;
+    msg_t *request = msg_new (&pg__list_nodes_request__descriptor, NULL), *reply;
+    int rc = s_call (meta, request, timeout_ms, &reply);
+    if (rc == PEGASUS_OK) {
+        Pg__ListNodesReply *body = msg_body (reply);
+        *nodes = calloc (body->n_nodes ? body->n_nodes : 1, sizeof **nodes);
+        if (!*nodes)
+            rc = pegasus_fail (PEGASUS_INTERNAL, "out of memory");
+        for (size_t i = 0; *nodes && i < body->n_nodes; i++) {
+            pegasus_node_t *out = &(*nodes) [i];
+            snprintf (out->address, sizeof out->address, "%s", body->nodes [i]->address);
+            out->alive = body->nodes [i]->status == PG__NODE_STATUS__NODE_ALIVE;
+            out->last_beacon_ms_ago = body->nodes [i]->last_beacon_ms_ago;
+            out->primary_count = body->nodes [i]->primary_count;
+            out->secondary_count = body->nodes [i]->secondary_count;
+        }
+        if (*nodes)
+            *count = body->n_nodes;
+    }
+    msg_destroy (&reply);
+    return rc;
+}
+
+int
+pegasus_wait_table_ready (const char *meta, const char *name, int timeout_ms)
+{
+    struct timespec start, now;
+    clock_gettime (CLOCK_MONOTONIC, &start);
+    int limit = timeout_ms > 0 ? timeout_ms : 30000;
+    for (;;) {
+        pegasus_partition_t *partitions;
+        size_t count;
+        int rc = pegasus_describe_table (meta, name, NULL, &partitions, &count, limit);
+        if (rc != PEGASUS_OK)
+            return rc;
+        size_t serving = 0;
+        for (size_t i = 0; i < count; i++)
+            serving += partitions [i].serving;
+        free (partitions);
+        if (serving == count)
+            return PEGASUS_OK;
+        clock_gettime (CLOCK_MONOTONIC, &now);
+        int64_t elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+        if (elapsed >= limit)
+            return pegasus_fail (PEGASUS_TIMEOUT, "%zu of %zu partitions of %s serve after %d ms",
+                                 serving, count, name, limit);
+        struct timespec pause = { 0, 50 * 1000000 };
+        nanosleep (&pause, NULL);
+    }
+}

@@ -1,0 +1,67 @@
+/*  wiretypes: see wiretypes.h. */
+#include "common/wiretypes.h"
+#include "runtime/types.h"
+#include "data.pb-c.h"
+#include "meta.pb-c.h"
+
+#include <stddef.h>
+
+int
+wiretypes_register (void)
+{
+    static const ProtobufCMessageDescriptor *const types [] = {
+        &pg__route__descriptor,
+        &pg__key_value__descriptor,
+        &pg__set_request__descriptor,
+        &pg__del_request__descriptor,
+        &pg__write_reply__descriptor,
+        &pg__get_request__descriptor,
+        &pg__get_reply__descriptor,
+        &pg__ttl_request__descriptor,
+        &pg__ttl_reply__descriptor,
+        &pg__multi_set_request__descriptor,
+        &pg__multi_del_request__descriptor,
+        &pg__multi_get_request__descriptor,
+        &pg__multi_get_reply__descriptor,
+        &pg__sortkey_count_request__descriptor,
+        &pg__count_reply__descriptor,
+        &pg__incr_request__descriptor,
+        &pg__incr_reply__descriptor,
+        &pg__check_and_set_request__descriptor,
+        &pg__mutate__descriptor,
+        &pg__check_and_mutate_request__descriptor,
+        &pg__check_reply__descriptor,
+        &pg__scan_request__descriptor,
+        &pg__scan_item__descriptor,
+        &pg__scan_reply__descriptor,
+        &pg__full_key__descriptor,
+        &pg__batch_get_request__descriptor,
+        &pg__batch_get_item__descriptor,
+        &pg__batch_get_reply__descriptor,
+        &pg__mutation_op__descriptor,
+        &pg__mutation__descriptor,
+        &pg__app_info__descriptor,
+        &pg__partition_config__descriptor,
+        &pg__create_app_request__descriptor,
+        &pg__create_app_reply__descriptor,
+        &pg__drop_app_request__descriptor,
+        &pg__drop_app_reply__descriptor,
+        &pg__recall_app_request__descriptor,
+        &pg__recall_app_reply__descriptor,
+        &pg__list_apps_request__descriptor,
+        &pg__list_apps_reply__descriptor,
+        &pg__query_config_request__descriptor,
+        &pg__query_config_reply__descriptor,
+        &pg__node_info__descriptor,
+        &pg__list_nodes_request__descriptor,
+        &pg__list_nodes_reply__descriptor,
+        &pg__replica_report__descriptor,
+        &pg__beacon_request__descriptor,
+        &pg__assignment__descriptor,
+        &pg__beacon_reply__descriptor
+    };
+    for (size_t i = 0; i < sizeof types / sizeof types [0]; i++)
+        if (types_register (types [i]))
+            return -1;
+    return 0;
+}

@@ -1,0 +1,842 @@
+/*  meta: see meta.h.
+
+    In memory, a table is its pg.AppInfo and one pg.PartitionConfig per
+    partition, each an owned protobuf struct (malloc'd fields, freed with
+    protobuf-c's free_unpacked). A change is made on copies, written to the
+    store, and only then swapped in and announced: if the write fails the
+    old configuration stands and the caller gets IO_ERROR.
+*/
+#include "meta/meta.h"
+#include "meta/metastore.h"
+#include "common/wiretypes.h"
+#include "runtime/config.h"
+#include "runtime/log.h"
+#include "runtime/rt.h"
+#include "runtime/strmap.h"
+#include "runtime/u64map.h"
+#include "meta.pb-c.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_PARTITIONS 1024
+#define MAX_REPLICAS 5
+#define TICK_MS 1000
+
+static const msg_kind_t s_kind_tick = { "meta.tick" };
+
+typedef struct {
+    Pg__AppInfo *info;
+    Pg__PartitionConfig **parts;
+} app_t;
+
+typedef struct {
+    char *address;
+    int64_t last_beacon_ms;             //  monotonic; 0 = never
+    bool alive;
+    u64map_t *reports;                  //  logwriter-style id -> report_t
+    actor_t *stub;                      //  "<address>/stub", for pushes
+} node_t;
+
+typedef struct {
+    int state;
+    uint64_t ballot;
+    uint64_t last_committed;
+} report_t;
+
+typedef struct {
+    actor_t *self;
+    metastore_t *store;
+    u64map_t *apps;                     //  id -> app_t
+    strmap_t *names;                    //  name -> app_t, available ones
+    strmap_t *nodes;                    //  address -> node_t
+    uint32_t next_app_id;
+    uint64_t config_version;
+    int64_t hold_seconds;
+    int64_t node_grace_ms;
+} meta_t;
+
+static inline uint64_t
+s_id (uint32_t app_id, uint32_t partition)
+{
+    return (uint64_t) app_id << 32 | partition;
+}
+
+//  ---------------------------------------------------------------------------
+//  Owned protobuf structs
+
+static void *
+s_copy (const ProtobufCMessage *source)
+{
+    size_t len = protobuf_c_message_get_packed_size (source);
+    uint8_t *bytes = malloc (len ? len : 1);
+    if (!bytes)
+        return NULL;
+    protobuf_c_message_pack (source, bytes);
+    void *copy = protobuf_c_message_unpack (source->descriptor, NULL, len, bytes);
+    free (bytes);
+    return copy;
+}
+
+static int
+s_set_string (char **field, const char *value)
+{
+    char *copy = strdup (value);
+    if (!copy)
+        return -1;
+    if (*field && *field != protobuf_c_empty_string)
+        free (*field);
+    *field = copy;
+    return 0;
+}
+
+static void
+s_app_free (app_t *app)
+{
+    if (!app)
+        return;
+    for (uint32_t i = 0; app->parts && i < app->info->partition_count; i++)
+        if (app->parts [i])
+            pg__partition_config__free_unpacked (app->parts [i], NULL);
+    free (app->parts);
+    if (app->info)
+        pg__app_info__free_unpacked (app->info, NULL);
+    free (app);
+}
+
+//  A copy of app (info and partitions), for a change to be made on.
+static app_t *
+s_app_clone (const app_t *app)
+{
+    app_t *copy = calloc (1, sizeof *copy);
+    if (!copy || !(copy->info = s_copy (&app->info->base))
+    ||  !(copy->parts = calloc (app->info->partition_count, sizeof *copy->parts))) {
+        s_app_free (copy);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < app->info->partition_count; i++)
+        if (!(copy->parts [i] = s_copy (&app->parts [i]->base))) {
+            s_app_free (copy);
+            return NULL;
+        }
+    return copy;
+}
+
+//  Persists `next` (a changed copy of the table at its id) and puts it in
+//  place of the old one. Returns 0, or -1 with the old one unchanged.
+static int
+s_commit (meta_t *self, app_t *next)
+{
+    if (metastore_save (self->store, next->info, next->parts, next->info->partition_count,
+                        self->next_app_id)) {
+        s_app_free (next);
+        return -1;
+    }
+    app_t *old = u64map_get (self->apps, next->info->app_id);
+    if (old && old->info->status == PG__APP_STATUS__APP_AVAILABLE
+    &&  strmap_get (self->names, old->info->name) == old)
+        strmap_take (self->names, old->info->name);
+    u64map_put (self->apps, next->info->app_id, next);
+    if (next->info->status == PG__APP_STATUS__APP_AVAILABLE)
+        strmap_put (self->names, next->info->name, next);
+    s_app_free (old);
+    self->config_version++;
+    return 0;
+}
+
+//  ---------------------------------------------------------------------------
+//  Nodes
+
+static node_t *
+s_node (meta_t *self, const char *address)
+{
+    node_t *node = strmap_get (self->nodes, address);
+    if (node)
+        return node;
+    node = calloc (1, sizeof *node);
+    char stub [400];
+    snprintf (stub, sizeof stub, "%s/stub", address);
+    if (!node || !(node->address = strdup (address)) || !(node->reports = u64map_new ())
+    ||  !(node->stub = rt_lookup (actor_rt (self->self), stub))
+    ||  strmap_put (self->nodes, address, node)) {
+        if (node) {
+            actor_unref (&node->stub);
+            u64map_destroy (&node->reports);
+            free (node->address);
+            free (node);
+        }
+        return NULL;
+    }
+    return node;
+}
+
+static bool
+s_alive (meta_t *self, node_t *node)
+{
+    return node->last_beacon_ms
+        && actor_now_ms (self->self) - node->last_beacon_ms <= self->node_grace_ms;
+}
+
+static void
+s_count_roles (meta_t *self, const char *address, uint32_t *primaries, uint32_t *secondaries)
+{
+    *primaries = *secondaries = 0;
+    size_t cursor = 0;
+    uint64_t id;
+    void *value;
+    while (u64map_next (self->apps, &cursor, &id, &value) == 0) {
+        app_t *app = value;
+        if (app->info->status != PG__APP_STATUS__APP_AVAILABLE)
+            continue;
+        for (uint32_t i = 0; i < app->info->partition_count; i++) {
+            Pg__PartitionConfig *p = app->parts [i];
+            if (!strcmp (p->primary, address))
+                (*primaries)++;
+            for (size_t k = 0; k < p->n_secondaries; k++)
+                if (!strcmp (p->secondaries [k], address))
+                    (*secondaries)++;
+        }
+    }
+}
+
+//  The live node with the fewest primaries (then fewest replicas); ties by
+//  address, so placement is deterministic for a given state.
+static node_t *
+s_pick_node (meta_t *self, uint32_t *extra_primaries)
+{
+    node_t *best = NULL;
+    uint32_t best_p = 0, best_r = 0;
+    size_t cursor = 0, index = 0;
+    const char *address;
+    void *value;
+    while (strmap_next (self->nodes, &cursor, &address, &value) == 0) {
+        node_t *node = value;
+        index++;
+        if (!s_alive (self, node))
+            continue;
+        uint32_t p, s;
+        s_count_roles (self, node->address, &p, &s);
+        p += extra_primaries ? extra_primaries [index - 1] : 0;
+        if (!best || p < best_p || (p == best_p && p + s < best_r)
+        ||  (p == best_p && p + s == best_r && strcmp (node->address, best->address) < 0)) {
+            best = node;
+            best_p = p;
+            best_r = p + s;
+        }
+    }
+    return best;
+}
+
+static size_t
+s_node_index (meta_t *self, node_t *target)
+{
+    size_t cursor = 0, index = 0;
+    const char *address;
+    void *value;
+    while (strmap_next (self->nodes, &cursor, &address, &value) == 0) {
+        if (value == target)
+            return index;
+        index++;
+    }
+    return 0;
+}
+
+//  ---------------------------------------------------------------------------
+//  Config sync
+
+static bool
+s_assigned (const Pg__PartitionConfig *p, const char *address)
+{
+    if (!strcmp (p->primary, address))
+        return true;
+    for (size_t k = 0; k < p->n_secondaries; k++)
+        if (!strcmp (p->secondaries [k], address))
+            return true;
+    return false;
+}
+
+//  The full set of assignments of one node, in a BeaconReply.
+static msg_t *
+s_sync_reply (meta_t *self, const char *address)
+{
+    Pg__BeaconReply *body;
+    msg_t *reply = msg_new (&pg__beacon_reply__descriptor, (void **) &body);
+    if (!reply)
+        return NULL;
+    body->config_version = self->config_version;
+    body->full = true;
+    size_t napps = u64map_size (self->apps), n = 0, capacity = 16;
+    body->known_apps = napps ? msg_alloc (reply, napps * sizeof (uint32_t)) : NULL;
+    Pg__Assignment **list = msg_alloc (reply, capacity * sizeof *list);
+    size_t cursor = 0;
+    uint64_t id;
+    void *value;
+    while (u64map_next (self->apps, &cursor, &id, &value) == 0) {
+        app_t *app = value;
+        if (body->known_apps)
+            body->known_apps [body->n_known_apps++] = app->info->app_id;
+        if (app->info->status != PG__APP_STATUS__APP_AVAILABLE)
+            continue;
+        for (uint32_t i = 0; i < app->info->partition_count; i++) {
+            if (!s_assigned (app->parts [i], address))
+                continue;
+            if (n == capacity) {
+                Pg__Assignment **grown = msg_alloc (reply, 2 * capacity * sizeof *grown);
+                if (!grown) {
+                    msg_destroy (&reply);
+                    return NULL;
+                }
+                memcpy (grown, list, n * sizeof *list);
+                list = grown;
+                capacity *= 2;
+            }
+            Pg__Assignment *a = msg_alloc (reply, sizeof *a);
+            if (!a) {
+                msg_destroy (&reply);
+                return NULL;
+            }
+            pg__assignment__init (a);
+            a->config = msg_copy_body (reply, &app->parts [i]->base);
+            a->app_name = msg_strdup (reply, app->info->name);
+            a->partition_count = app->info->partition_count;
+            list [n++] = a;
+        }
+    }
+    body->assignments = list;
+    body->n_assignments = n;
+    return reply;
+}
+
+//  Pushes each node its assignments now (beacons would, a second later).
+static void
+s_push (meta_t *self)
+{
+    size_t cursor = 0;
+    const char *address;
+    void *value;
+    while (strmap_next (self->nodes, &cursor, &address, &value) == 0) {
+        node_t *node = value;
+        if (!s_alive (self, node))
+            continue;
+        msg_t *sync = s_sync_reply (self, node->address);
+        if (sync)
+            actor_send (self->self, node->stub, &sync);
+    }
+}
+
+//  ---------------------------------------------------------------------------
+//  Requests
+
+static bool
+s_valid_name (const char *name)
+{
+    size_t len = strlen (name);
+    if (len == 0 || len > 128)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = name [i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+           || c == '_' || c == '.' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+static void
+s_on_create (meta_t *self, msg_t *request)
+{
+    Pg__CreateAppRequest *req = msg_body (request);
+    actor_t *me = self->self;
+    if (!s_valid_name (req->name)) {
+        actor_reply_error (me, request, PG__STATUS__INVALID_ARGUMENT,
+                           "table name '%.200s': 1..128 of A-Z a-z 0-9 _ . -", req->name);
+        return;
+    }
+    uint32_t pc = req->partition_count;
+    if (pc == 0 || pc > MAX_PARTITIONS || (pc & (pc - 1))) {
+        actor_reply_error (me, request, PG__STATUS__INVALID_ARGUMENT,
+                           "partition count %u: a power of two from 1 to %d", pc, MAX_PARTITIONS);
+        return;
+    }
+    if (req->replica_count < 1 || req->replica_count > MAX_REPLICAS) {
+        actor_reply_error (me, request, PG__STATUS__INVALID_ARGUMENT,
+                           "replica count %u: from 1 to %d", req->replica_count, MAX_REPLICAS);
+        return;
+    }
+    if (strmap_get (self->names, req->name)) {
+        actor_reply_error (me, request, PG__STATUS__APP_EXIST, "table %s exists", req->name);
+        return;
+    }
+    uint32_t *extra = calloc (strmap_size (self->nodes) + 1, sizeof *extra);
+    app_t *app = calloc (1, sizeof *app);
+    if (!extra || !app || !(app->info = malloc (sizeof *app->info))
+    ||  !(app->parts = calloc (pc, sizeof *app->parts))) {
+        free (extra);
+        s_app_free (app);
+        actor_reply_error (me, request, PG__STATUS__INTERNAL, "out of memory");
+        return;
+    }
+    pg__app_info__init (app->info);
+    app->info->app_id = self->next_app_id;
+    app->info->partition_count = pc;
+    app->info->replica_count = req->replica_count;
+    app->info->status = PG__APP_STATUS__APP_AVAILABLE;
+    app->info->create_ms = actor_wall_ms (me);
+    int rc = s_set_string (&app->info->name, req->name);
+    if (req->n_envs && rc == 0) {
+        app->info->envs = calloc (req->n_envs, sizeof *app->info->envs);
+        for (size_t i = 0; app->info->envs && i < req->n_envs; i++) {
+            Pg__AppInfo__EnvsEntry *e = malloc (sizeof *e);
+            if (!e) {
+                rc = -1;
+                break;
+            }
+            pg__app_info__envs_entry__init (e);
+            e->key = strdup (req->envs [i]->key);
+            e->value = strdup (req->envs [i]->value);
+            app->info->envs [app->info->n_envs++] = e;
+        }
+    }
+    //  Primaries first, each on the live node with the fewest; secondaries
+    //  are added by the cure once replication runs.
+    for (uint32_t i = 0; i < pc && rc == 0; i++) {
+        node_t *node = s_pick_node (self, extra);
+        if (!node) {
+            free (extra);
+            s_app_free (app);
+            actor_reply_error (me, request, PG__STATUS__NOT_ENOUGH_MEMBER,
+                               "no live replica server to place partitions on");
+            return;
+        }
+        extra [s_node_index (self, node)]++;
+        Pg__PartitionConfig *p = malloc (sizeof *p);
+        if (!p) {
+            rc = -1;
+            break;
+        }
+        pg__partition_config__init (p);
+        app->parts [i] = p;
+        p->app_id = app->info->app_id;
+        p->partition_index = i;
+        p->ballot = 1;
+        p->max_replica_count = req->replica_count;
+        rc = s_set_string (&p->primary, node->address);
+    }
+    free (extra);
+    if (rc) {
+        s_app_free (app);
+        actor_reply_error (me, request, PG__STATUS__INTERNAL, "out of memory");
+        return;
+    }
+    self->next_app_id++;
+    if (s_commit (self, app)) {
+        self->next_app_id--;
+        actor_reply_error (me, request, PG__STATUS__IO_ERROR, "meta could not persist the table");
+        return;
+    }
+    log_notice ("created table %s (id %u, %u partitions, %u replicas)", req->name,
+                self->next_app_id - 1, pc, req->replica_count);
+    Pg__CreateAppReply *body;
+    msg_t *reply = msg_new (&pg__create_app_reply__descriptor, (void **) &body);
+    if (reply)
+        body->app_id = self->next_app_id - 1;
+    actor_reply (me, request, &reply);
+    s_push (self);
+}
+
+static void
+s_on_drop (meta_t *self, msg_t *request)
+{
+    Pg__DropAppRequest *req = msg_body (request);
+    app_t *app = strmap_get (self->names, req->name);
+    if (!app) {
+        actor_reply_error (self->self, request, PG__STATUS__APP_NOT_EXIST, "no table %.200s",
+                           req->name);
+        return;
+    }
+    app_t *next = s_app_clone (app);
+    if (!next) {
+        actor_reply_error (self->self, request, PG__STATUS__INTERNAL, "out of memory");
+        return;
+    }
+    int64_t hold = req->hold_seconds > 0 ? req->hold_seconds : self->hold_seconds;
+    next->info->status = PG__APP_STATUS__APP_DROPPED;
+    next->info->drop_ms = actor_wall_ms (self->self);
+    next->info->expire_ms = next->info->drop_ms + hold * 1000;
+    uint32_t app_id = next->info->app_id;
+    int64_t expire = next->info->expire_ms;
+    if (s_commit (self, next)) {
+        actor_reply_error (self->self, request, PG__STATUS__IO_ERROR, "meta could not persist the drop");
+        return;
+    }
+    log_notice ("dropped table %s (id %u): recallable for %" PRId64 " s", req->name, app_id, hold);
+    Pg__DropAppReply *body;
+    msg_t *reply = msg_new (&pg__drop_app_reply__descriptor, (void **) &body);
+    if (reply) {
+        body->app_id = app_id;
+        body->expire_ms = expire;
+    }
+    actor_reply (self->self, request, &reply);
+    s_push (self);
+}
+
+static void
+s_on_recall (meta_t *self, msg_t *request)
+{
+    Pg__RecallAppRequest *req = msg_body (request);
+    app_t *app = u64map_get (self->apps, req->app_id);
+    if (!app || app->info->status != PG__APP_STATUS__APP_DROPPED) {
+        actor_reply_error (self->self, request, PG__STATUS__APP_NOT_EXIST,
+                           "no dropped table with id %u", req->app_id);
+        return;
+    }
+    const char *name = *req->new_name ? req->new_name : app->info->name;
+    if (!s_valid_name (name)) {
+        actor_reply_error (self->self, request, PG__STATUS__INVALID_ARGUMENT,
+                           "table name '%.200s': 1..128 of A-Z a-z 0-9 _ . -", name);
+        return;
+    }
+    if (strmap_get (self->names, name)) {
+        actor_reply_error (self->self, request, PG__STATUS__APP_EXIST,
+                           "a table named %s exists: recall under another name", name);
+        return;
+    }
+    app_t *next = s_app_clone (app);
+    if (!next || s_set_string (&next->info->name, name)) {
+        s_app_free (next);
+        actor_reply_error (self->self, request, PG__STATUS__INTERNAL, "out of memory");
+        return;
+    }
+    next->info->status = PG__APP_STATUS__APP_AVAILABLE;
+    next->info->drop_ms = next->info->expire_ms = 0;
+    if (s_commit (self, next)) {
+        actor_reply_error (self->self, request, PG__STATUS__IO_ERROR, "meta could not persist the recall");
+        return;
+    }
+    log_notice ("recalled table %u as %s", req->app_id, name);
+    Pg__RecallAppReply *body;
+    msg_t *reply = msg_new (&pg__recall_app_reply__descriptor, (void **) &body);
+    if (reply)
+        body->app = msg_copy_body (reply, &next->info->base);
+    actor_reply (self->self, request, &reply);
+    s_push (self);
+}
+
+static void
+s_on_list (meta_t *self, msg_t *request)
+{
+    Pg__ListAppsRequest *req = msg_body (request);
+    Pg__ListAppsReply *body;
+    msg_t *reply = msg_new (&pg__list_apps_reply__descriptor, (void **) &body);
+    size_t n = u64map_size (self->apps);
+    body->apps = n ? msg_alloc (reply, n * sizeof *body->apps) : NULL;
+    size_t cursor = 0;
+    uint64_t id;
+    void *value;
+    while (body->apps && u64map_next (self->apps, &cursor, &id, &value) == 0) {
+        app_t *app = value;
+        if (app->info->status == PG__APP_STATUS__APP_DROPPED && !req->include_dropped)
+            continue;
+        body->apps [body->n_apps++] = msg_copy_body (reply, &app->info->base);
+    }
+    actor_reply (self->self, request, &reply);
+}
+
+static void
+s_on_query (meta_t *self, msg_t *request)
+{
+    Pg__QueryConfigRequest *req = msg_body (request);
+    app_t *app = strmap_get (self->names, req->app_name);
+    if (!app) {
+        actor_reply_error (self->self, request, PG__STATUS__APP_NOT_EXIST, "no table %.200s",
+                           req->app_name);
+        return;
+    }
+    Pg__QueryConfigReply *body;
+    msg_t *reply = msg_new (&pg__query_config_reply__descriptor, (void **) &body);
+    uint32_t pc = app->info->partition_count;
+    body->app = msg_copy_body (reply, &app->info->base);
+    body->partitions = msg_alloc (reply, pc * sizeof *body->partitions);
+    body->serving = msg_alloc (reply, pc * sizeof *body->serving);
+    if (!body->app || !body->partitions || !body->serving) {
+        msg_destroy (&reply);
+        actor_reply_error (self->self, request, PG__STATUS__INTERNAL, "out of memory");
+        return;
+    }
+    for (uint32_t i = 0; i < pc; i++) {
+        Pg__PartitionConfig *p = app->parts [i];
+        body->partitions [i] = msg_copy_body (reply, &p->base);
+        node_t *node = *p->primary ? strmap_get (self->nodes, p->primary) : NULL;
+        report_t *report = node ? u64map_get (node->reports, s_id (p->app_id, i)) : NULL;
+        if (report && report->state == PG__REPLICA_STATE__REPLICA_SERVING && s_alive (self, node)) {
+            body->serving [body->n_serving++] = i;
+            body->partitions [i]->last_committed_decree = report->last_committed;
+        }
+    }
+    body->n_partitions = pc;
+    actor_reply (self->self, request, &reply);
+}
+
+static void
+s_on_nodes (meta_t *self, msg_t *request)
+{
+    Pg__ListNodesReply *body;
+    msg_t *reply = msg_new (&pg__list_nodes_reply__descriptor, (void **) &body);
+    size_t n = strmap_size (self->nodes);
+    body->nodes = n ? msg_alloc (reply, n * sizeof *body->nodes) : NULL;
+    size_t cursor = 0;
+    const char *address;
+    void *value;
+    int64_t now = actor_now_ms (self->self);
+    while (body->nodes && strmap_next (self->nodes, &cursor, &address, &value) == 0) {
+        node_t *node = value;
+        Pg__NodeInfo *info = msg_alloc (reply, sizeof *info);
+        if (!info)
+            break;
+        pg__node_info__init (info);
+        info->address = msg_strdup (reply, node->address);
+        info->status = s_alive (self, node) ? PG__NODE_STATUS__NODE_ALIVE : PG__NODE_STATUS__NODE_UNALIVE;
+        info->last_beacon_ms_ago = node->last_beacon_ms ? now - node->last_beacon_ms : -1;
+        s_count_roles (self, node->address, &info->primary_count, &info->secondary_count);
+        body->nodes [body->n_nodes++] = info;
+    }
+    actor_reply (self->self, request, &reply);
+}
+
+static void
+s_on_beacon (meta_t *self, msg_t *request)
+{
+    Pg__BeaconRequest *req = msg_body (request);
+    if (!*req->node || !strchr (req->node, ':')) {
+        actor_reply_error (self->self, request, PG__STATUS__INVALID_ARGUMENT,
+                           "beacon without a server address");
+        return;
+    }
+    node_t *node = s_node (self, req->node);
+    if (!node) {
+        actor_reply_error (self->self, request, PG__STATUS__INTERNAL, "out of memory");
+        return;
+    }
+    if (!node->alive)
+        log_notice ("replica server %s is alive", node->address);
+    node->alive = true;
+    node->last_beacon_ms = actor_now_ms (self->self);
+    for (size_t i = 0; i < req->n_replicas; i++) {
+        Pg__ReplicaReport *r = req->replicas [i];
+        uint64_t id = s_id (r->app_id, r->partition_index);
+        report_t *report = u64map_get (node->reports, id);
+        if (!report && (report = malloc (sizeof *report)) && u64map_put (node->reports, id, report)) {
+            free (report);
+            report = NULL;
+        }
+        if (report)
+            *report = (report_t) { r->state, r->ballot, r->last_committed_decree };
+    }
+    msg_t *reply;
+    if (req->config_version != self->config_version)
+        reply = s_sync_reply (self, node->address);
+    else {
+        Pg__BeaconReply *body;
+        reply = msg_new (&pg__beacon_reply__descriptor, (void **) &body);
+        if (reply)
+            body->config_version = self->config_version;
+    }
+    if (reply)
+        actor_reply (self->self, request, &reply);
+}
+
+//  Once a second: forget tables past their hold, notice dead servers.
+static void
+s_tick (meta_t *self)
+{
+    msg_t *tick = msg_new_local (&s_kind_tick, 0, NULL);
+    actor_send_after (self->self, TICK_MS, &tick);
+    int64_t wall = actor_wall_ms (self->self);
+    bool changed = false;
+    for (bool again = true; again;) {
+        again = false;
+        size_t cursor = 0;
+        uint64_t id;
+        void *value;
+        while (u64map_next (self->apps, &cursor, &id, &value) == 0) {
+            app_t *app = value;
+            if (app->info->status != PG__APP_STATUS__APP_DROPPED || app->info->expire_ms > wall)
+                continue;
+            if (metastore_remove (self->store, app->info->app_id, app->info->partition_count))
+                break;                  //  try again next tick
+            log_notice ("table %s (id %u) passed its hold: forgotten", app->info->name,
+                        app->info->app_id);
+            u64map_take (self->apps, id);
+            s_app_free (app);
+            changed = again = true;
+            break;                      //  the map changed under the cursor
+        }
+    }
+    size_t cursor = 0;
+    const char *address;
+    void *value;
+    while (strmap_next (self->nodes, &cursor, &address, &value) == 0) {
+        node_t *node = value;
+        if (node->alive && !s_alive (self, node)) {
+            node->alive = false;
+            log_warning ("replica server %s missed its beacons for %" PRId64 " ms: unalive",
+                         node->address, self->node_grace_ms);
+        }
+    }
+    if (changed) {
+        self->config_version++;
+        s_push (self);
+    }
+}
+
+static void
+s_receive (actor_t *actor, msg_t **msg_p)
+{
+    meta_t *self = actor_state (actor);
+    msg_t *msg = *msg_p;
+    if (msg_is (msg, &s_kind_tick)) {
+        s_tick (self);
+        return;
+    }
+    if (!msg_is_request (msg))
+        return;
+    if (msg_is (msg, &pg__beacon_request__descriptor))
+        s_on_beacon (self, msg);
+    else
+    if (msg_is (msg, &pg__query_config_request__descriptor))
+        s_on_query (self, msg);
+    else
+    if (msg_is (msg, &pg__create_app_request__descriptor))
+        s_on_create (self, msg);
+    else
+    if (msg_is (msg, &pg__drop_app_request__descriptor))
+        s_on_drop (self, msg);
+    else
+    if (msg_is (msg, &pg__recall_app_request__descriptor))
+        s_on_recall (self, msg);
+    else
+    if (msg_is (msg, &pg__list_apps_request__descriptor))
+        s_on_list (self, msg);
+    else
+    if (msg_is (msg, &pg__list_nodes_request__descriptor))
+        s_on_nodes (self, msg);
+    else
+        actor_reply_error (actor, msg, PG__STATUS__INVALID_ARGUMENT, "meta does not handle %s",
+                           msg_kind_name (msg));
+}
+
+//  ---------------------------------------------------------------------------
+
+static void
+s_load (void *ctx, const Pg__AppInfo *info, Pg__PartitionConfig **parts, size_t count)
+{
+    meta_t *self = ctx;
+    app_t *app = calloc (1, sizeof *app);
+    if (!app || !(app->info = s_copy (&info->base)) || !(app->parts = calloc (count, sizeof *app->parts))) {
+        s_app_free (app);
+        return;
+    }
+    for (size_t i = 0; i < count; i++)
+        if (!(app->parts [i] = s_copy (&parts [i]->base))) {
+            s_app_free (app);
+            return;
+        }
+    u64map_put (self->apps, info->app_id, app);
+    if (info->status == PG__APP_STATUS__APP_AVAILABLE)
+        strmap_put (self->names, info->name, app);
+}
+
+typedef struct {
+    const char *dir;
+    int64_t hold_seconds;
+    int64_t node_grace_ms;
+} meta_args_t;
+
+static void s_fini (actor_t *actor);
+
+static int
+s_init (actor_t *actor, void *args)
+{
+    meta_args_t *a = args;
+    meta_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return -1;
+    self->self = actor;
+    self->hold_seconds = a->hold_seconds;
+    self->node_grace_ms = a->node_grace_ms;
+    self->apps = u64map_new ();
+    self->names = strmap_new ();
+    self->nodes = strmap_new ();
+    actor_set_state (actor, self);
+    if (!self->apps || !self->names || !self->nodes || !(self->store = metastore_open (a->dir))
+    ||  metastore_load (self->store, s_load, self, &self->next_app_id)) {
+        s_fini (actor);
+        return -1;
+    }
+    //  Versions from an earlier run must differ from ours: start from the
+    //  wall clock, so every server resyncs after a meta restart.
+    self->config_version = (uint64_t) actor_wall_ms (actor) << 16;
+    log_notice ("meta: %zu tables loaded, next table id %u", u64map_size (self->apps),
+                self->next_app_id);
+    msg_t *tick = msg_new_local (&s_kind_tick, 0, NULL);
+    actor_send_after (actor, TICK_MS, &tick);
+    return 0;
+}
+
+static void
+s_fini (actor_t *actor)
+{
+    meta_t *self = actor_state (actor);
+    if (!self)
+        return;
+    size_t cursor = 0;
+    uint64_t id;
+    void *value;
+    while (self->apps && u64map_next (self->apps, &cursor, &id, &value) == 0)
+        s_app_free (value);
+    u64map_destroy (&self->apps);
+    strmap_destroy (&self->names);
+    const char *address;
+    cursor = 0;
+    while (self->nodes && strmap_next (self->nodes, &cursor, &address, &value) == 0) {
+        node_t *node = value;
+        size_t c2 = 0;
+        void *report;
+        while (u64map_next (node->reports, &c2, &id, &report) == 0)
+            free (report);
+        u64map_destroy (&node->reports);
+        actor_unref (&node->stub);
+        free (node->address);
+        free (node);
+    }
+    strmap_destroy (&self->nodes);
+    metastore_close (&self->store);
+    free (self);
+    actor_set_state (actor, NULL);
+}
+
+static const actor_ops_t s_ops = { "meta", s_init, s_receive, s_fini };
+
+actor_t *
+meta_spawn (rt_t *rt, zconfig_t *config)
+{
+    meta_args_t args;
+    if (config_int (config, "meta/hold_seconds", 7 * 86400, 0, 100LL * 365 * 86400, &args.hold_seconds)
+    ||  config_int (config, "meta/node_grace_ms", 5000, 100, 3600000, &args.node_grace_ms)
+    ||  wiretypes_register ())
+        return NULL;
+    const char *data_dir = config_str (config, "node/data_dir", ".");
+    char dir [4200];
+    snprintf (dir, sizeof dir, "%s/meta", data_dir);
+    if (mkdir (data_dir, 0755) && errno != EEXIST) {
+        log_error ("meta: cannot create %s: %s", data_dir, strerror (errno));
+        return NULL;
+    }
+    args.dir = dir;
+    actor_opts_t opts = { .pinned = true, .mailbox_limit = 100000 };
+    return actor_spawn (rt, "meta", &s_ops, &args, &opts);
+}

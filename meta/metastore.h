@@ -1,0 +1,41 @@
+/*  metastore: the meta server's state on disk, in a local RocksDB.
+
+    One record per table ("app.<id>": pg.AppInfo) and per partition
+    ("part.<id>.<index>": pg.PartitionConfig), plus the next table id.
+    Every change is written with sync=true before anyone acts on it: a
+    configuration is never handed out that a restart could forget.
+*/
+#ifndef META_METASTORE_H
+#define META_METASTORE_H
+
+#include "meta.pb-c.h"
+
+#include <stdint.h>
+
+typedef struct metastore_t metastore_t;
+
+metastore_t *
+    metastore_open (const char *dir);
+
+void
+    metastore_close (metastore_t **self_p);
+
+//  Calls fn for every table with its partitions (index order), then returns
+//  the next table id to use. The structs passed are freed after the call.
+typedef void (metastore_load_fn) (void *ctx, const Pg__AppInfo *app,
+                                  Pg__PartitionConfig **partitions, size_t count);
+
+int
+    metastore_load (metastore_t *self, metastore_load_fn *fn, void *ctx, uint32_t *next_app_id);
+
+//  Writes a table, the given partitions (all, or the changed ones) and the
+//  next table id in one synced batch. 0 or -1 (logged).
+int
+    metastore_save (metastore_t *self, const Pg__AppInfo *app,
+                    Pg__PartitionConfig *const *partitions, size_t count, uint32_t next_app_id);
+
+//  Deletes a table and its partitions (synced). 0 or -1.
+int
+    metastore_remove (metastore_t *self, uint32_t app_id, uint32_t partition_count);
+
+#endif

@@ -1,0 +1,401 @@
+/*  stub: see stub.h. */
+#include "replica/stub.h"
+#include "replica/db.h"
+#include "replica/logwriter.h"
+#include "replica/partition.h"
+#include "common/wiretypes.h"
+#include "runtime/config.h"
+#include "runtime/log.h"
+#include "runtime/rt.h"
+#include "runtime/u64map.h"
+#include "meta.pb-c.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const msg_kind_t s_kind_beacon = { "stub.beacon" };
+
+typedef struct {
+    actor_t *actor;
+    uint32_t app_id;
+    uint32_t partition;
+    uint64_t ballot;
+    uint32_t partition_count;
+    int state;
+    uint64_t last_committed;
+    bool seen;                          //  in the assignment being applied
+} replica_t;
+
+typedef struct {
+    actor_t *self;
+    char *data_dir;
+    char *replica_dir;
+    actor_t *meta;
+    actor_t *log;
+    db_env_t *env;
+    logwriter_config_t log_config;
+    char *log_dir;
+    partition_limits_t limits;
+    int64_t beacon_ms;
+    uint64_t config_version;
+    bool beacon_in_flight;
+    bool synced;                        //  a full assignment arrived once
+    u64map_t *replicas;                 //  id -> replica_t
+} stub_t;
+
+static inline uint64_t
+s_id (uint32_t app_id, uint32_t partition)
+{
+    return (uint64_t) app_id << 32 | partition;
+}
+
+static void
+s_replica_dir (stub_t *self, uint32_t app_id, uint32_t partition, char *out, size_t size)
+{
+    snprintf (out, size, "%s/%u.%u", self->replica_dir, app_id, partition);
+}
+
+//  ---------------------------------------------------------------------------
+//  Applying assignments
+
+static void
+s_close (stub_t *self, replica_t *r)
+{
+    log_info ("closing replica %u.%u", r->app_id, r->partition);
+    actor_stop (&r->actor);
+    u64map_take (self->replicas, s_id (r->app_id, r->partition));
+    free (r);
+}
+
+static void
+s_open (stub_t *self, const Pg__Assignment *a)
+{
+    const Pg__PartitionConfig *c = a->config;
+    char dir [4200];
+    s_replica_dir (self, c->app_id, c->partition_index, dir, sizeof dir);
+    partition_args_t args = {
+        c->app_id, c->partition_index, a->partition_count, a->app_name, c->ballot, dir,
+        self->log, self->self, self->env, self->limits
+    };
+    replica_t *r = calloc (1, sizeof *r);
+    if (!r)
+        return;
+    r->actor = partition_spawn (actor_rt (self->self), &args);
+    if (!r->actor || u64map_put (self->replicas, s_id (c->app_id, c->partition_index), r)) {
+        actor_stop (&r->actor);
+        free (r);
+        return;
+    }
+    r->app_id = c->app_id;
+    r->partition = c->partition_index;
+    r->ballot = c->ballot;
+    r->partition_count = a->partition_count;
+    r->state = PARTITION_OPENING;
+    r->seen = true;
+    log_info ("opening replica %u.%u of %s (ballot %" PRIu64 ")", c->app_id, c->partition_index,
+              a->app_name, c->ballot);
+}
+
+//  Deletes the data of tables meta no longer has (not merely dropped), and
+//  tells the log which replicas it still serves data for.
+static void
+s_collect (stub_t *self, const Pg__BeaconReply *sync)
+{
+    u64map_t *known = u64map_new ();
+    for (size_t i = 0; known && i < sync->n_known_apps; i++)
+        u64map_put (known, sync->known_apps [i], (void *) 1);
+    DIR *d = known ? opendir (self->replica_dir) : NULL;
+    uint64_t *keep = NULL;
+    size_t nkeep = 0, capacity = 0;
+    struct dirent *entry;
+    while (d && (entry = readdir (d))) {
+        unsigned app_id, partition;
+        char tail;
+        if (sscanf (entry->d_name, "%u.%u%c", &app_id, &partition, &tail) != 2)
+            continue;
+        if (!u64map_get (known, app_id)) {
+            char dir [4200], command [4300];
+            s_replica_dir (self, app_id, partition, dir, sizeof dir);
+            log_notice ("table %u is gone from meta: deleting replica data %s", app_id, dir);
+            snprintf (command, sizeof command, "rm -rf '%s'", dir);
+            if (system (command) != 0)
+                log_error ("could not delete %s", dir);
+            continue;
+        }
+        if (nkeep == capacity) {
+            capacity = capacity ? capacity * 2 : 64;
+            uint64_t *grown = realloc (keep, capacity * sizeof *keep);
+            if (!grown)
+                break;
+            keep = grown;
+        }
+        keep [nkeep++] = s_id (app_id, partition);
+    }
+    if (d)
+        closedir (d);
+    u64map_destroy (&known);
+    if (!d)
+        return;
+    logwriter_keep_t *body;
+    msg_t *msg = msg_new_local (&logwriter_kind_keep, sizeof *body + nkeep * sizeof *keep,
+                                (void **) &body);
+    if (msg) {
+        body->count = nkeep;
+        body->ids = (uint64_t *) (body + 1);
+        if (nkeep)
+            memcpy (body->ids, keep, nkeep * sizeof *keep);
+        actor_send (self->self, self->log, &msg);
+    }
+    free (keep);
+}
+
+static void
+s_apply (stub_t *self, const Pg__BeaconReply *sync)
+{
+    if (!sync->full) {
+        self->config_version = sync->config_version;
+        return;
+    }
+    size_t cursor = 0;
+    uint64_t id;
+    void *value;
+    while (u64map_next (self->replicas, &cursor, &id, &value) == 0)
+        ((replica_t *) value)->seen = false;
+    for (size_t i = 0; i < sync->n_assignments; i++) {
+        const Pg__Assignment *a = sync->assignments [i];
+        if (!a->config || a->partition_count == 0)
+            continue;
+        replica_t *r = u64map_get (self->replicas, s_id (a->config->app_id, a->config->partition_index));
+        if (r && r->partition_count != a->partition_count) {
+            s_close (self, r);          //  reopened below with the new count
+            r = NULL;
+        }
+        if (r) {
+            r->seen = true;
+            r->ballot = a->config->ballot;
+        }
+        else
+            s_open (self, a);
+    }
+    for (bool again = true; again;) {
+        again = false;
+        cursor = 0;
+        while (u64map_next (self->replicas, &cursor, &id, &value) == 0)
+            if (!((replica_t *) value)->seen) {
+                s_close (self, value);
+                again = true;
+                break;
+            }
+    }
+    self->config_version = sync->config_version;
+    self->synced = true;
+    s_collect (self, sync);
+}
+
+//  ---------------------------------------------------------------------------
+//  Beacons
+
+static void
+s_on_beacon_reply (actor_t *actor, msg_t **reply_p, void *arg)
+{
+    (void) arg;
+    stub_t *self = actor_state (actor);
+    self->beacon_in_flight = false;
+    if (msg_status (*reply_p) != PG__STATUS__OK || !msg_is (*reply_p, &pg__beacon_reply__descriptor)) {
+        static _Thread_local log_limit_t limit;
+        uint32_t suppressed;
+        if (log_limit_allow (&limit, 1, &suppressed))
+            log_warning ("beacon to meta failed: %s %s", status_name (msg_status (*reply_p)),
+                         msg_error (*reply_p));
+        return;
+    }
+    s_apply (self, msg_body (*reply_p));
+}
+
+static void
+s_beacon (stub_t *self)
+{
+    msg_t *tick = msg_new_local (&s_kind_beacon, 0, NULL);
+    actor_send_after (self->self, self->beacon_ms, &tick);
+    if (self->beacon_in_flight)
+        return;
+    Pg__BeaconRequest *req;
+    size_t n = u64map_size (self->replicas);
+    msg_t *msg = msg_new_sized (&pg__beacon_request__descriptor,
+                                n * (sizeof (Pg__ReplicaReport) + sizeof (void *)) + 64,
+                                (void **) &req);
+    if (!msg)
+        return;
+    req->node = msg_strdup (msg, rt_node (actor_rt (self->self)));
+    req->config_version = self->config_version;
+    req->replicas = n ? msg_alloc (msg, n * sizeof *req->replicas) : NULL;
+    size_t cursor = 0;
+    uint64_t id;
+    void *value;
+    while (req->replicas && u64map_next (self->replicas, &cursor, &id, &value) == 0) {
+        replica_t *r = value;
+        Pg__ReplicaReport *report = msg_alloc (msg, sizeof *report);
+        if (!report)
+            break;
+        pg__replica_report__init (report);
+        report->app_id = r->app_id;
+        report->partition_index = r->partition;
+        report->ballot = r->ballot;
+        report->state = r->state == PARTITION_SERVING ? PG__REPLICA_STATE__REPLICA_SERVING
+                      : r->state == PARTITION_ERROR ? PG__REPLICA_STATE__REPLICA_ERROR
+                      : PG__REPLICA_STATE__REPLICA_OPENING;
+        report->last_committed_decree = r->last_committed;
+        req->replicas [req->n_replicas++] = report;
+    }
+    if (actor_ask (self->self, self->meta, &msg, self->beacon_ms * 2, s_on_beacon_reply, NULL)
+        == PG__STATUS__OK)
+        self->beacon_in_flight = true;
+}
+
+static void
+s_receive (actor_t *actor, msg_t **msg_p)
+{
+    stub_t *self = actor_state (actor);
+    msg_t *msg = *msg_p;
+    if (msg_is (msg, &s_kind_beacon))
+        s_beacon (self);
+    else
+    if (msg_is (msg, &partition_kind_status)) {
+        partition_status_t *status = msg_body (msg);
+        replica_t *r = u64map_get (self->replicas, s_id (status->app_id, status->partition));
+        if (r) {
+            bool serving = r->state != PARTITION_SERVING && status->state == PARTITION_SERVING;
+            r->state = status->state;
+            r->last_committed = status->last_committed;
+            if (serving) {
+                //  Tell meta now: clients wait for it to route to us.
+                self->beacon_in_flight = false;
+                msg_t *now = msg_new_local (&s_kind_beacon, 0, NULL);
+                actor_send (actor, actor, &now);
+            }
+        }
+    }
+    else
+    if (msg_is (msg, &pg__beacon_reply__descriptor)) {
+        //  Pushed by meta after a change.
+        s_apply (self, msg_body (msg));
+    }
+    else
+    if (msg_is_request (msg))
+        actor_reply_error (actor, msg, PG__STATUS__INVALID_ARGUMENT, "stub does not handle %s",
+                           msg_kind_name (msg));
+}
+
+//  ---------------------------------------------------------------------------
+
+typedef struct {
+    zconfig_t *config;
+} stub_args_t;
+
+static void s_fini (actor_t *actor);
+
+static int
+s_mkdir (const char *path)
+{
+    if (mkdir (path, 0755) && errno != EEXIST) {
+        log_error ("cannot create %s: %s", path, strerror (errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_init (actor_t *actor, void *args)
+{
+    zconfig_t *config = ((stub_args_t *) args)->config;
+    stub_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return -1;
+    self->self = actor;
+    actor_set_state (actor, self);
+    int64_t block_cache, write_budget, jobs;
+    const char *meta = config_str (config, "meta/servers", "");
+    const char *data_dir = config_str (config, "node/data_dir", ".");
+    char path [4200];
+    if (!*meta) {
+        log_error ("config: meta/servers is required for the replica role");
+        goto failed;
+    }
+    if (config_int (config, "replica/beacon_ms", 1000, 50, 60000, &self->beacon_ms)
+    ||  config_size (config, "replica/block_cache", 256 << 20, 1 << 20, 1LL << 40, &block_cache)
+    ||  config_size (config, "replica/write_budget", 256 << 20, 4 << 20, 1LL << 40, &write_budget)
+    ||  config_int (config, "replica/rocksdb_jobs", 2, 1, 64, &jobs)
+    ||  logwriter_config (config, &self->log_config)
+    ||  partition_limits (config, &self->limits)
+    ||  wiretypes_register ())
+        goto failed;
+    self->data_dir = strdup (data_dir);
+    snprintf (path, sizeof path, "%s/replica", data_dir);
+    self->replica_dir = strdup (path);
+    snprintf (path, sizeof path, "%s/log", data_dir);
+    self->log_dir = strdup (path);
+    self->replicas = u64map_new ();
+    if (!self->data_dir || !self->replica_dir || !self->log_dir || !self->replicas
+    ||  s_mkdir (self->data_dir) || s_mkdir (self->replica_dir))
+        goto failed;
+    //  Only the first meta server for now; the client library takes a list.
+    char address [400];
+    snprintf (address, sizeof address, "%.*s/meta", (int) strcspn (meta, ","), meta);
+    self->meta = rt_lookup (actor_rt (actor), address);
+    self->env = db_env_new (block_cache, write_budget, (int) jobs, rt_clock (actor_rt (actor)));
+    self->log_config.dir = self->log_dir;
+    self->log = logwriter_spawn (actor_rt (actor), &self->log_config);
+    if (!self->meta || !self->env || !self->log) {
+        log_error ("replica role: cannot start (meta address %s)", address);
+        goto failed;
+    }
+    msg_t *beacon = msg_new_local (&s_kind_beacon, 0, NULL);
+    actor_send (actor, actor, &beacon);
+    return 0;
+failed:
+    s_fini (actor);
+    return -1;
+}
+
+static void
+s_fini (actor_t *actor)
+{
+    stub_t *self = actor_state (actor);
+    if (!self)
+        return;
+    size_t cursor = 0;
+    uint64_t id;
+    void *value;
+    //  Partitions first (they flush into RocksDB and leave the log), then
+    //  the log. Stopping from inside an actor is asynchronous: whatever is
+    //  still closing when the runtime shuts down, rt_destroy waits for.
+    while (self->replicas && u64map_next (self->replicas, &cursor, &id, &value) == 0) {
+        replica_t *r = value;
+        actor_stop (&r->actor);
+        free (r);
+    }
+    u64map_destroy (&self->replicas);
+    actor_stop (&self->log);
+    actor_unref (&self->meta);
+    //  Partitions still closing hold their own references to it.
+    db_env_destroy (&self->env);
+    free (self->data_dir);
+    free (self->replica_dir);
+    free (self->log_dir);
+    actor_set_state (actor, NULL);
+    free (self);
+}
+
+static const actor_ops_t s_ops = { "stub", s_init, s_receive, s_fini };
+
+actor_t *
+stub_spawn (rt_t *rt, zconfig_t *config)
+{
+    stub_args_t args = { config };
+    return actor_spawn (rt, "stub", &s_ops, &args, NULL);
+}
