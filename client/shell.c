@@ -109,7 +109,10 @@ s_hex (int c)
 size_t
 shell_unescape (char *text)
 {
-    char *in = text, *out = text;
+    char *first = strchr (text, '\\');
+    if (!first)
+        return strlen (text);           //  nothing to decode: write nothing
+    char *in = first, *out = first;
     while (*in) {
         if (*in != '\\' || !in [1]) {
             *out++ = *in++;

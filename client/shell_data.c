@@ -430,7 +430,8 @@ shell_cmd_check_and_set (shell_t *self, int argc, char **argv)
     pegasus_client_t *client = shell_client (self);
     if (!client)
         return 1;
-    char *check_sk = "", *operand = "", *set_sk = NULL, *set_value = "";
+    char empty [3][1] = { "", "", "" };
+    char *check_sk = empty [0], *operand = empty [1], *set_sk = NULL, *set_value = empty [2];
     int check_type = 0;
     long long ttl = 0;
     bool show = false;
@@ -467,7 +468,8 @@ shell_cmd_check_and_mutate (shell_t *self, int argc, char **argv)
     pegasus_client_t *client = shell_client (self);
     if (!client)
         return 1;
-    char *check_sk = "", *operand = "", *hash_key = NULL;
+    char empty [2][1] = { "", "" };
+    char *check_sk = empty [0], *operand = empty [1], *hash_key = NULL;
     int check_type = 0;
     bool show = false;
     pegasus_mutate_t *mutates = calloc ((size_t) argc, sizeof *mutates);
@@ -611,8 +613,8 @@ shell_cmd_scan (shell_t *self, int argc, char **argv)
         return shell_error (PEGASUS_INVALID_ARGUMENT,
                             "usage: scan <hash_key> [start_sort_key] [stop_sort_key] [options]");
     arg_t hk = s_arg (argv [optind]);
-    arg_t start = positional > 1 ? s_arg (argv [optind + 1]) : (arg_t) { "", 0 };
-    arg_t stop = positional > 2 ? s_arg (argv [optind + 2]) : (arg_t) { "", 0 };
+    arg_t start = positional > 1 ? s_arg (argv [optind + 1]) : (arg_t) { NULL, 0 };
+    arg_t stop = positional > 2 ? s_arg (argv [optind + 2]) : (arg_t) { NULL, 0 };
     pegasus_scanner_t *scanner = pegasus_hash_scanner (client, hk.data, hk.len, start.data, start.len,
                                                        stop.data, stop.len, &s.options);
     if (!scanner)
