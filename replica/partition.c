@@ -520,14 +520,24 @@ s_open (partition_t *self)
         s_set_state (self, PARTITION_ERROR, "the node's log is unavailable");
 }
 
-//  Flushes RocksDB so the log can let go of what it holds, and reports.
+//  Every second: reports to the stub; every checkpoint_ms, flushes RocksDB
+//  so the log can let go of what it holds.
+static int64_t
+s_tick_ms (partition_t *self)
+{
+    return self->limits.checkpoint_ms < 1000 ? self->limits.checkpoint_ms : 1000;
+}
+
 static void
 s_tick (partition_t *self)
 {
     msg_t *tick = msg_new_local (&s_kind_tick, 0, NULL);
-    actor_send_after (self->self, self->limits.checkpoint_ms, &tick);
+    actor_send_after (self->self, s_tick_ms (self), &tick);
+    int64_t now = actor_now_ms (self->self);
     if (self->state == PARTITION_SERVING && self->applied > self->flushed
+    &&  now - self->last_flush_ms >= self->limits.checkpoint_ms
     &&  db_flush (self->db) == 0) {
+        self->last_flush_ms = now;
         self->flushed = self->applied;
         logwriter_checkpoint_t *cp;
         msg_t *msg = msg_new_local (&logwriter_kind_checkpoint, sizeof *cp, (void **) &cp);
@@ -716,7 +726,8 @@ s_init (actor_t *actor, void *args)
     msg_t *open = msg_new_local (&s_kind_open, 0, NULL);
     msg_t *tick = msg_new_local (&s_kind_tick, 0, NULL);
     actor_send (actor, actor, &open);
-    actor_send_after (actor, self->limits.checkpoint_ms, &tick);
+    self->last_flush_ms = actor_now_ms (actor);
+    actor_send_after (actor, s_tick_ms (self), &tick);
     return 0;
 }
 

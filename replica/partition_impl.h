@@ -68,6 +68,7 @@ typedef struct {
     overlay_t *overlay;
     uint64_t writes;
     uint64_t reads;
+    int64_t last_flush_ms;
 } partition_t;
 
 //  A user value read for a request: where its bytes are and what holds them.

@@ -4,7 +4,11 @@
     middle of writes and restarted, and every acknowledged write must be
     there; meta restarts with its tables; drop and recall; bad requests. */
 #include "client/pegasus.h"
+#include "runtime/types.h"
+#include "runtime/wire.h"
 #include "tests/minicluster.h"
+#include "data.pb-c.h"
+#include "rt.pb-c.h"
 #include "tests/testutil.h"
 
 #include <pthread.h>
@@ -17,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zmq.h>
 #include <cmocka.h>
 
 #define S(x) (x), strlen (x)
@@ -457,6 +462,94 @@ test_meta_restart_drop_recall (void **state)
     pegasus_client_close (&c2);
 }
 
+//  Raw requests at a partition on a replica server, as a broken or hostile
+//  client would send them: each gets an error reply, and the server serves on.
+static int
+s_raw_ask (void *dealer, const char *to, uint32_t type, const void *payload, size_t len,
+           char *error, size_t size)
+{
+    static uint64_t corr = 1;
+    wire_env_t env = { 0 };
+    env.from_actor = "raw";
+    env.from_actor_len = 3;
+    env.to_actor = to;
+    env.to_actor_len = strlen (to);
+    env.type = type;
+    env.corr = ++corr;
+    env.flags = 1;                      //  a request
+    env.timeout_ms = 5000;
+    uint8_t frame [4096];
+    uint8_t *p = wire_item_encode (frame, &env, len);
+    memcpy (p, payload, len);
+    zmq_send (dealer, frame, (size_t) (p + len - frame), 0);
+    int timeout = 5000;
+    zmq_setsockopt (dealer, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    uint8_t reply [4096];
+    int n = zmq_recv (dealer, reply, sizeof reply, 0);
+    if (n < 0)
+        return -1;
+    Pg__Batch *batch = pg__batch__unpack (NULL, (size_t) n, reply);
+    if (!batch || batch->n_msgs != 1)
+        return -1;
+    int status = batch->msgs [0]->status;
+    snprintf (error, size, "%s", batch->msgs [0]->error);
+    pg__batch__free_unpacked (batch, NULL);
+    return status;
+}
+
+static void
+test_malformed_requests (void **state)
+{
+    fixture_t *f = *state;
+    pegasus_table_t table;
+    pegasus_partition_t *parts;
+    size_t count;
+    assert_int_equal (pegasus_describe_table (f->cluster->meta, "t2", &table, &parts, &count, 5000),
+                      PEGASUS_OK);
+    char endpoint [300], actor [64], error [512];
+    snprintf (endpoint, sizeof endpoint, "tcp://%s", parts [0].primary);
+    snprintf (actor, sizeof actor, "r.%u.0", table.app_id);
+    free (parts);
+    void *ctx = zmq_ctx_new ();
+    void *dealer = zmq_socket (ctx, ZMQ_DEALER);
+    int linger = 0;
+    zmq_setsockopt (dealer, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt (dealer, ZMQ_ROUTING_ID, "c-raw", 5);
+    zmq_connect (dealer, endpoint);
+    uint32_t set_type = types_id (&pg__set_request__descriptor);
+    //  Garbage where a SetRequest should be.
+    uint8_t junk [] = { 0x0A, 0x7F, 0x01, 0xFF };
+    assert_int_equal (s_raw_ask (dealer, actor, set_type, junk, sizeof junk, error, sizeof error),
+                      PEGASUS_BAD_MESSAGE);
+    //  A well-formed SetRequest with a stale route.
+    Pg__SetRequest req = PG__SET_REQUEST__INIT;
+    Pg__Route route = PG__ROUTE__INIT;
+    route.app_id = table.app_id;
+    route.partition_count = 999;
+    req.route = &route;
+    req.hash_key = (ProtobufCBinaryData) { 1, (uint8_t *) "k" };
+    uint8_t packed [256];
+    size_t len = pg__set_request__pack (&req, packed);
+    assert_int_equal (s_raw_ask (dealer, actor, set_type, packed, len, error, sizeof error),
+                      PEGASUS_INVALID_STATE);
+    assert_non_null (strstr (error, "refresh"));
+    //  No route at all, and a partition that does not exist.
+    req.route = NULL;
+    len = pg__set_request__pack (&req, packed);
+    assert_int_equal (s_raw_ask (dealer, actor, set_type, packed, len, error, sizeof error),
+                      PEGASUS_INVALID_STATE);
+    snprintf (actor, sizeof actor, "r.%u.77", table.app_id);
+    assert_int_equal (s_raw_ask (dealer, actor, set_type, packed, len, error, sizeof error),
+                      PEGASUS_NO_ACTOR);
+    zmq_close (dealer);
+    zmq_ctx_term (ctx);
+    //  The server still serves.
+    pegasus_client_t *c = pegasus_client_open (f->cluster->meta, "t2", 5000);
+    assert_non_null (c);
+    assert_int_equal (pegasus_set (c, S ("after"), S ("junk"), S ("ok"), 0, 0), PEGASUS_OK);
+    pegasus_client_close (&c);
+}
+
 int
 main (void)
 {
@@ -469,6 +562,7 @@ main (void)
         cmocka_unit_test (test_async),
         cmocka_unit_test (test_kill_replica_server),
         cmocka_unit_test (test_meta_restart_drop_recall),
+        cmocka_unit_test (test_malformed_requests),
     };
     //  One cluster for the whole group: starting one takes a while.
     return cmocka_run_group_tests (tests, s_setup, s_teardown);

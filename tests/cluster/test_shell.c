@@ -167,12 +167,33 @@ test_data_commands (void **state)
     EXPECT ("\"a@x.org\"");
 }
 
+//  The example client program, against the same cluster.
+static void
+test_example_kv (void **state)
+{
+    (void) state;
+    char command [4200], out [8192];
+    snprintf (command, sizeof command, "%s %s kv_example 2>&1", testutil_program ("examples/kv"),
+              s_cluster->meta);
+    for (int run = 1; run <= 2; run++) {
+        FILE *p = popen (command, "r");
+        size_t n = fread (out, 1, sizeof out - 1, p);
+        out [n] = 0;
+        assert_int_equal (pclose (p), 0);
+        EXPECT ("email: alice@example.org");
+        EXPECT (run == 1 ? "visits: 1" : "visits: 2");
+        EXPECT (run == 1 ? "lock: taken" : "lock: held by someone");
+        EXPECT ("city = Lisbon");
+    }
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_admin_commands),
         cmocka_unit_test (test_data_commands),
+        cmocka_unit_test (test_example_kv),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
