@@ -126,6 +126,8 @@ s_app_clone (const app_t *app)
     return copy;
 }
 
+static void s_forget_reports (meta_t *self, uint32_t app_id);
+
 //  Persists `next` (a changed copy of the table at its id) and puts it in
 //  place of the old one. Returns 0, or -1 with the old one unchanged.
 static int
@@ -145,6 +147,9 @@ s_commit (meta_t *self, app_t *next)
         strmap_put (self->names, next->info->name, next);
     s_app_free (old);
     self->config_version++;
+    //  What servers said about this table predates the change: a table
+    //  counts as served again only on reports made after it.
+    s_forget_reports (self, next->info->app_id);
     return 0;
 }
 
@@ -172,6 +177,29 @@ s_node (meta_t *self, const char *address)
         return NULL;
     }
     return node;
+}
+
+static void
+s_forget_reports (meta_t *self, uint32_t app_id)
+{
+    size_t cursor = 0;
+    const char *address;
+    void *value;
+    while (strmap_next (self->nodes, &cursor, &address, &value) == 0) {
+        node_t *node = value;
+        for (bool again = true; again;) {
+            again = false;
+            size_t c2 = 0;
+            uint64_t id;
+            void *report;
+            while (u64map_next (node->reports, &c2, &id, &report) == 0)
+                if ((uint32_t) (id >> 32) == app_id) {
+                    free (u64map_take (node->reports, id));
+                    again = true;       //  the map changed under the cursor
+                    break;
+                }
+        }
+    }
 }
 
 static bool
@@ -625,7 +653,15 @@ s_on_beacon (meta_t *self, msg_t *request)
         log_notice ("replica server %s is alive", node->address);
     node->alive = true;
     node->last_beacon_ms = actor_now_ms (self->self);
-    for (size_t i = 0; i < req->n_replicas; i++) {
+    //  The beacon lists every replica the node runs: forget the others.
+    size_t cursor = 0;
+    uint64_t old_id;
+    void *old_report;
+    while (u64map_next (node->reports, &cursor, &old_id, &old_report) == 0)
+        free (old_report);
+    u64map_destroy (&node->reports);
+    node->reports = u64map_new ();
+    for (size_t i = 0; node->reports && i < req->n_replicas; i++) {
         Pg__ReplicaReport *r = req->replicas [i];
         uint64_t id = s_id (r->app_id, r->partition_index);
         report_t *report = u64map_get (node->reports, id);

@@ -45,6 +45,7 @@ typedef struct {
     uint64_t config_version;
     bool beacon_in_flight;
     bool synced;                        //  a full assignment arrived once
+    bool retry_sync;                    //  a replica failed to open: resync
     u64map_t *replicas;                 //  id -> replica_t
 } stub_t;
 
@@ -87,8 +88,13 @@ s_open (stub_t *self, const Pg__Assignment *a)
         return;
     r->actor = partition_spawn (actor_rt (self->self), &args);
     if (!r->actor || u64map_put (self->replicas, s_id (c->app_id, c->partition_index), r)) {
+        //  Most likely the replica's previous actor is still closing (a
+        //  drop then a recall): ask meta for everything again next beacon.
+        log_warning ("cannot open replica %u.%u yet; retrying at the next beacon",
+                     c->app_id, c->partition_index);
         actor_stop (&r->actor);
         free (r);
+        self->retry_sync = true;
         return;
     }
     r->app_id = c->app_id;
@@ -192,7 +198,8 @@ s_apply (stub_t *self, const Pg__BeaconReply *sync)
                 break;
             }
     }
-    self->config_version = sync->config_version;
+    self->config_version = self->retry_sync ? 0 : sync->config_version;
+    self->retry_sync = false;
     self->synced = true;
     s_collect (self, sync);
 }

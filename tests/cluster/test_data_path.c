@@ -31,43 +31,59 @@ typedef struct {
     pegasus_client_t *client;
 } fixture_t;
 
+//  Group setup: says which step failed, since a failure here skips every test.
 static int
 s_setup (void **state)
 {
     fixture_t *f = calloc (1, sizeof *f);
+    *state = f;
     f->cluster = minicluster_start (3, NULL);
-    if (!f->cluster)
+    if (!f->cluster) {
+        print_error ("setup: the cluster did not start\n");
         return -1;
+    }
     //  Wait until the three replica servers beaconed.
-    int64_t until = testutil_now_ms () + 20000;
-    for (;;) {
+    int64_t until = testutil_now_ms () + 60000;
+    size_t alive = 0;
+    while (alive < 3) {
         pegasus_node_t *nodes;
-        size_t count = 0, alive = 0;
+        size_t count = 0;
+        alive = 0;
         if (pegasus_list_nodes (f->cluster->meta, &nodes, &count, 2000) == PEGASUS_OK) {
             for (size_t i = 0; i < count; i++)
                 alive += nodes [i].alive;
             free (nodes);
         }
-        if (alive == 3)
-            break;
-        if (testutil_now_ms () > until)
+        if (alive < 3 && testutil_now_ms () > until) {
+            print_error ("setup: %zu of 3 replica servers alive after 60 s (%s)\n", alive,
+                         pegasus_errmsg ());
             return -1;
+        }
         struct timespec ts = { 0, 50000000 };
         nanosleep (&ts, NULL);
     }
     uint32_t app_id;
-    if (pegasus_create_table (f->cluster->meta, "t", 8, 3, &app_id, 5000) != PEGASUS_OK
-    ||  pegasus_wait_table_ready (f->cluster->meta, "t", 30000) != PEGASUS_OK)
+    int rc = pegasus_create_table (f->cluster->meta, "t", 8, 3, &app_id, 10000);
+    if (rc == PEGASUS_OK)
+        rc = pegasus_wait_table_ready (f->cluster->meta, "t", 60000);
+    if (rc != PEGASUS_OK) {
+        print_error ("setup: table t: %s %s\n", pegasus_status_name (rc), pegasus_errmsg ());
         return -1;
-    f->client = pegasus_client_open (f->cluster->meta, "t", 5000);
-    *state = f;
-    return f->client ? 0 : -1;
+    }
+    f->client = pegasus_client_open (f->cluster->meta, "t", 10000);
+    if (!f->client) {
+        print_error ("setup: client: %s\n", pegasus_errmsg ());
+        return -1;
+    }
+    return 0;
 }
 
 static int
 s_teardown (void **state)
 {
     fixture_t *f = *state;
+    if (!f)
+        return 0;
     pegasus_client_close (&f->client);
     minicluster_stop (&f->cluster);
     free (f);

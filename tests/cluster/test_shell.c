@@ -46,6 +46,8 @@ s_setup (void **state)
 {
     (void) state;
     s_cluster = minicluster_start (3, NULL);
+    if (!s_cluster)
+        print_error ("setup: the cluster did not start\n");
     return s_cluster ? 0 : -1;
 }
 

