@@ -325,6 +325,8 @@ typedef struct {
     pthread_cond_t cond;
     int done;
     int ok;
+    int last_status;            //  of the last failure, for the message
+    char last_error [200];
 } tally_t;
 
 static void
@@ -337,6 +339,10 @@ s_tally (int status, const char *error, const void *value, size_t len, void *arg
     pthread_mutex_lock (&t->lock);
     t->done++;
     t->ok += status == PEGASUS_OK;
+    if (status != PEGASUS_OK) {
+        t->last_status = status;
+        snprintf (t->last_error, sizeof t->last_error, "%s", error ? error : "");
+    }
     pthread_cond_signal (&t->cond);
     pthread_mutex_unlock (&t->lock);
 }
@@ -345,7 +351,7 @@ static void
 test_async (void **state)
 {
     fixture_t *f = *state;
-    tally_t t = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0 };
+    tally_t t = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, "" };
     for (int i = 0; i < 2000; i++) {
         char hk [16];
         snprintf (hk, sizeof hk, "async%d", i);
@@ -356,6 +362,9 @@ test_async (void **state)
     while (t.done < 2000)
         pthread_cond_wait (&t.cond, &t.lock);
     pthread_mutex_unlock (&t.lock);
+    if (t.ok != 2000)
+        print_error ("%d sets failed, the last with %s: %s\n", 2000 - t.ok,
+                     pegasus_status_name (t.last_status), t.last_error);
     assert_int_equal (t.ok, 2000);
     t.done = t.ok = 0;
     for (int i = 0; i < 2000; i++) {

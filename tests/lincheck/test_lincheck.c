@@ -1,8 +1,9 @@
 /*  lincheck: known Jepsen verdicts, hand-made histories, a brute-force
     cross-check on small random histories, and a large simulated register.
 
-    The Jepsen files come from shared/testdata/linearizability beside the
-    repository; LINCHECK_TESTDATA overrides where to look.
+    The Jepsen files are the repository's copy in tests/lincheck/data (the
+    build passes its path as LINCHECK_DATADIR); LINCHECK_TESTDATA overrides
+    where to look.
 */
 #if !defined (_GNU_SOURCE) && !defined (_POSIX_C_SOURCE)
 #   define _POSIX_C_SOURCE 200809L
@@ -143,17 +144,11 @@ static void
 s_testdata_path (const char *name, char *path, size_t size)
 {
     const char *dir = getenv ("LINCHECK_TESTDATA");
-    if (dir)
-        snprintf (path, size, "%s/%s", dir, name);
-    else {
-        //  This file is tests/lincheck/ in the repository; shared/ sits
-        //  beside the repository.
-        const char *file = __FILE__;
-        const char *slash = strrchr (file, '/');
-        int len = slash ? (int) (slash - file) : 1;
-        snprintf (path, size, "%.*s/../../../shared/testdata/linearizability/%s",
-                  len, slash ? file : ".", name);
-    }
+#ifdef LINCHECK_DATADIR
+    if (!dir)
+        dir = LINCHECK_DATADIR;
+#endif
+    snprintf (path, size, "%s/%s", dir ? dir : "tests/lincheck/data", name);
 }
 
 static void
