@@ -3,6 +3,7 @@
 #include "runtime/types.h"
 #include "data.pb-c.h"
 #include "meta.pb-c.h"
+#include "replica.pb-c.h"
 
 #include <stddef.h>
 
@@ -58,7 +59,26 @@ wiretypes_register (void)
         &pg__replica_report__descriptor,
         &pg__beacon_request__descriptor,
         &pg__assignment__descriptor,
-        &pg__beacon_reply__descriptor
+        &pg__beacon_reply__descriptor,
+        &pg__replica_detail__descriptor,
+        &pg__update_config_request__descriptor,
+        &pg__update_config_reply__descriptor,
+        &pg__config_proposal__descriptor,
+        &pg__propose_request__descriptor,
+        &pg__set_meta_level_request__descriptor,
+        &pg__get_meta_level_request__descriptor,
+        &pg__meta_level_reply__descriptor,
+        &pg__prepare_request__descriptor,
+        &pg__prepare_reply__descriptor,
+        &pg__group_check_request__descriptor,
+        &pg__group_check_reply__descriptor,
+        &pg__add_learner_request__descriptor,
+        &pg__learn_request__descriptor,
+        &pg__learn_entry__descriptor,
+        &pg__checkpoint_file__descriptor,
+        &pg__learn_reply__descriptor,
+        &pg__file_chunk_request__descriptor,
+        &pg__file_chunk_reply__descriptor
     };
     for (size_t i = 0; i < sizeof types / sizeof types [0]; i++)
         if (types_register (types [i]))
