@@ -347,3 +347,22 @@ db_memtable_bytes (db_t *self)
         return 0;
     return bytes;
 }
+
+int
+db_checkpoint (db_t *self, const char *path)
+{
+    char *error = NULL;
+    rocksdb_checkpoint_t *cp = rocksdb_checkpoint_object_create (self->rdb, &error);
+    if (cp) {
+        //  0: flush the memtables first, so the checkpoint needs no WAL
+        //  (ours is off) and holds every applied decree.
+        rocksdb_checkpoint_create (cp, path, 0, &error);
+        rocksdb_checkpoint_object_destroy (cp);
+    }
+    if (error) {
+        log_error ("db %s: checkpoint into %s failed: %s", self->path, path, error);
+        rocksdb_free (error);
+        return -1;
+    }
+    return 0;
+}

@@ -80,6 +80,12 @@ void
 int
     db_flush (db_t *self);
 
+//  A consistent copy of the instance in path (which must not exist):
+//  hard links to its files where it can, as of the last write. 0 or -1
+//  (logged).
+int
+    db_checkpoint (db_t *self, const char *path);
+
 //  Bytes in memtables (an estimate).
 uint64_t
     db_memtable_bytes (db_t *self);

@@ -31,9 +31,10 @@ typedef struct {
     entry_t *entries;                   //  records it may still need, in order
     size_t first;                       //  entries before this are dropped
     size_t count;
+    uint64_t base;                      //  replay cursor of entries [first] (1-based)
     size_t capacity;
     uint64_t durable;                   //  flushed in its RocksDB
-    uint64_t round_decree;              //  highest appended this round
+    uint64_t round_seq;                 //  highest append seq this round
     bool touched;                       //  appended this round
     bool removed;                       //  its records hold nothing back
 } rep_t;
@@ -74,6 +75,7 @@ s_rep (writer_t *self, uint64_t id, bool create)
         return NULL;
     }
     rep->id = id;
+    rep->base = 1;
     return rep;
 }
 
@@ -133,11 +135,24 @@ s_index (writer_t *self, rep_t *rep, uint64_t decree, mlog_loc_t loc)
     return 0;
 }
 
+//  A reset marker: the replica's state is a checkpoint of decree, so none
+//  of its earlier records are needed or replayed.
+static void
+s_reset (rep_t *rep, uint64_t decree)
+{
+    rep->base += rep->count;
+    rep->first = rep->count = 0;
+    rep->durable = decree;
+}
+
 static void
 s_scan_record (void *ctx, const mlog_record_t *record, mlog_loc_t loc)
 {
     writer_t *self = ctx;
     rep_t *rep = s_rep (self, logwriter_id (record->app_id, record->partition), true);
+    if (rep && record->ballot == 0)
+        s_reset (rep, record->decree);
+    else
     if (!rep || s_index (self, rep, record->decree, loc))
         log_error ("log: out of memory indexing the log");
 }
@@ -176,6 +191,7 @@ s_drop_entries (rep_t *rep)
     while (rep->count && rep->entries [rep->first].decree <= rep->durable) {
         rep->first++;
         rep->count--;
+        rep->base++;
     }
     if (!rep->count)
         rep->first = 0;
@@ -187,6 +203,7 @@ s_forget (writer_t *self, rep_t *rep, bool remove)
     actor_unref (&rep->replica);
     if (remove) {
         rep->removed = true;
+        rep->base += rep->count;
         rep->count = rep->first = 0;
     }
 }
@@ -195,10 +212,10 @@ s_forget (writer_t *self, rep_t *rep, bool remove)
 //  Handlers
 
 static void
-s_touch (writer_t *self, rep_t *rep, uint64_t decree)
+s_touch (writer_t *self, rep_t *rep, uint64_t seq)
 {
-    if (decree > rep->round_decree)
-        rep->round_decree = decree;
+    if (seq > rep->round_seq)
+        rep->round_seq = seq;
     if (rep->touched)
         return;
     if (self->ntouched == self->touched_capacity) {
@@ -214,7 +231,7 @@ s_touch (writer_t *self, rep_t *rep, uint64_t decree)
 }
 
 static void
-s_notify (actor_t *self_actor, rep_t *rep, uint64_t decree, int status)
+s_notify (actor_t *self_actor, rep_t *rep, uint64_t seq, int status)
 {
     if (!rep->replica)
         return;
@@ -222,7 +239,7 @@ s_notify (actor_t *self_actor, rep_t *rep, uint64_t decree, int status)
     msg_t *msg = msg_new_local (&logwriter_kind_durable, sizeof *body, (void **) &body);
     if (!msg)
         return;
-    body->decree = decree;
+    body->seq = seq;
     body->status = status;
     actor_send (self_actor, rep->replica, &msg);
 }
@@ -234,14 +251,17 @@ s_on_append (actor_t *self_actor, writer_t *self, logwriter_append_t *append)
     if (!rep)
         return;
     mlog_loc_t loc;
+    bool reset = append->reset;
     if (self->broken || mlog_append (self->log, append->record, append->size, &loc)
-    ||  s_index (self, rep, append->decree, loc)) {
+    ||  (!reset && s_index (self, rep, append->decree, loc))) {
         self->broken = true;
-        s_notify (self_actor, rep, append->decree, PG__STATUS__IO_ERROR);
+        s_notify (self_actor, rep, append->seq, PG__STATUS__IO_ERROR);
         return;
     }
+    if (reset)
+        s_reset (rep, append->decree);
     self->appended++;
-    s_touch (self, rep, append->decree);
+    s_touch (self, rep, append->seq);
     if (!self->sync_pending) {
         self->sync_pending = true;
         msg_t *sync = msg_new_local (&s_kind_sync, 0, NULL);
@@ -267,9 +287,9 @@ s_on_sync (actor_t *self_actor, writer_t *self)
     self->rounds++;
     for (size_t i = 0; i < self->ntouched; i++) {
         rep_t *rep = self->touched [i];
-        s_notify (self_actor, rep, rep->round_decree, status);
+        s_notify (self_actor, rep, rep->round_seq, status);
         rep->touched = false;
-        rep->round_decree = 0;
+        rep->round_seq = 0;
     }
     self->ntouched = 0;
 }
@@ -280,16 +300,28 @@ s_on_replay (actor_t *self_actor, writer_t *self, msg_t *request)
     logwriter_replay_t *replay = msg_body (request);
     rep_t *rep = s_rep (self, logwriter_id (replay->app_id, replay->partition), false);
     size_t count = 0, bytes = 0, start = 0;
-    if (rep) {
+    if (rep && replay->cursor) {
+        if (replay->cursor < rep->base) {
+            actor_reply_error (self_actor, request, PG__STATUS__IO_ERROR,
+                               "records of replica %u.%u from cursor %" PRIu64 " were let go",
+                               replay->app_id, replay->partition, replay->cursor);
+            return;
+        }
+        start = replay->cursor - rep->base;
+        if (start > rep->count)
+            start = rep->count;
+    }
+    else
+    if (rep)
         while (start < rep->count && rep->entries [rep->first + start].decree <= replay->from_decree)
             start++;
+    if (rep)
         while (start + count < rep->count
            &&  (count == 0 || bytes + rep->entries [rep->first + start + count].loc.size
                               <= replay->max_bytes)) {
             bytes += rep->entries [rep->first + start + count].loc.size;
             count++;
         }
-    }
     logwriter_records_t *body;
     msg_t *reply = msg_new_local (&logwriter_kind_records, sizeof *body + count * sizeof (mlog_record_t)
                                   + bytes, (void **) &body);
@@ -314,6 +346,7 @@ s_on_replay (actor_t *self_actor, writer_t *self, msg_t *request)
         buffer += entry->loc.size;
     }
     body->count = count;
+    body->cursor = rep ? rep->base + start + count : 1;
     body->done = !rep || start + count >= rep->count || msg_status (reply) != PG__STATUS__OK;
     actor_reply (self_actor, request, &reply);
 }

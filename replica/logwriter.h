@@ -44,13 +44,18 @@ typedef struct {
     uint32_t partition;
 } logwriter_register_t;
 
-//  partition -> writer (ask): records with decree > from_decree, at most
-//  max_bytes of them. Reply: logwriter_kind_records.
+//  partition -> writer (ask): the replica's records in log order, starting
+//  at `cursor`, or, with cursor 0, at the first record of a decree above
+//  from_decree; at most max_bytes of them (at least one). Records do not
+//  come in decree order: one decree may be logged again under a newer
+//  ballot. Reply: logwriter_kind_records; IO_ERROR if the records at the
+//  cursor were let go meanwhile.
 extern const msg_kind_t logwriter_kind_replay;
 typedef struct {
     uint32_t app_id;
     uint32_t partition;
     uint64_t from_decree;
+    uint64_t cursor;
     size_t max_bytes;
 } logwriter_replay_t;
 
@@ -58,24 +63,32 @@ extern const msg_kind_t logwriter_kind_records;
 typedef struct {
     size_t count;
     mlog_record_t *records;             //  payloads point into the message
+    uint64_t cursor;                    //  where the next chunk starts
     bool done;                          //  no records after these
 } logwriter_records_t;
 
 //  partition -> writer: append this encoded record (in the message's arena).
+//  `seq` numbers the replica's appends (1, 2, ...): durability is reported
+//  by it, because after a change of primary one decree may be logged again
+//  under a newer ballot. A record of ballot 0 is a reset marker: the
+//  replica's state was replaced by a checkpoint of `decree`, and no record
+//  before the marker counts any more (replay starts after it).
 extern const msg_kind_t logwriter_kind_append;
 typedef struct {
     uint32_t app_id;
     uint32_t partition;
     uint64_t decree;
+    uint64_t seq;
+    bool reset;                         //  the record is a reset marker
     uint8_t *record;
     size_t size;
 } logwriter_append_t;
 
-//  writer -> partition: records up to `decree` are durable (status OK),
-//  or the log failed (status IO_ERROR: no later record will be).
+//  writer -> partition: appends up to `seq` are durable (status OK), or
+//  the log failed (status IO_ERROR: no later append will be).
 extern const msg_kind_t logwriter_kind_durable;
 typedef struct {
-    uint64_t decree;
+    uint64_t seq;
     int status;
 } logwriter_durable_t;
 

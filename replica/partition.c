@@ -1,6 +1,5 @@
-/*  partition: life cycle, the write pipeline and request dispatch. The
-    state table is in partition.h; reads are in partition_read.c, writes in
-    partition_write.c. */
+/*  partition: life cycle, configuration, the log, commit and request
+    dispatch. The state table is in partition.h. */
 #include "replica/partition_impl.h"
 #include "replica/logwriter.h"
 #include "replica/mlog.h"
@@ -9,6 +8,7 @@
 #include "runtime/config.h"
 #include "runtime/log.h"
 #include "runtime/rt.h"
+#include "meta.pb-c.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -19,15 +19,21 @@
 #include <sys/stat.h>
 
 const msg_kind_t partition_kind_status = { "partition.status" };
+const msg_kind_t partition_kind_config = { "partition.config" };
+const msg_kind_t partition_kind_lease = { "partition.lease" };
 static const msg_kind_t s_kind_open = { "partition.open" };
 static const msg_kind_t s_kind_seal = { "partition.seal" };
 static const msg_kind_t s_kind_tick = { "partition.tick" };
 
 #define REPLAY_CHUNK (4u << 20)
 #define LOG_TIMEOUT_MS 60000
+#define TICK_MS 100
+#define REPORT_MS 1000
+#define KEEP_COUNT 100000
 
-static void s_seal (partition_t *self);
-static void s_replay_next (partition_t *self);
+static void s_replay_next (partition_t *self, uint64_t cursor);
+
+static const char *const s_role_names [] = { "inactive", "primary", "secondary", "learner" };
 
 void
 partition_name (uint32_t app_id, uint32_t partition, char *out, size_t size)
@@ -52,9 +58,18 @@ partition_fail (partition_t *self, msg_t *request, int status, const char *forma
     actor_reply_error (self->self, request, status, "%s", text);
 }
 
-static void
-s_report (partition_t *self)
+actor_t *
+partition_lookup (partition_t *self, const char *node, const char *actor)
 {
+    char address [PARTITION_ADDRESS + 64];
+    snprintf (address, sizeof address, "%s/%s", node, actor);
+    return rt_lookup (actor_rt (self->self), address);
+}
+
+void
+partition_report (partition_t *self)
+{
+    self->last_report_ms = actor_now_ms (self->self);
     if (!self->stub)
         return;
     partition_status_t *status;
@@ -65,204 +80,67 @@ s_report (partition_t *self)
     status->partition = self->partition;
     status->ballot = self->ballot;
     status->state = self->state;
+    status->role = self->role;
+    status->serving = self->role == ROLE_PRIMARY && self->serving;
     status->last_committed = self->applied;
+    status->last_prepared = self->plist ? plist_contiguous (self->plist) : self->applied;
+    status->nlearners = 0;
+    for (size_t i = 0; i < self->npeers; i++)
+        if (self->peers [i]->learner && status->nlearners < PARTITION_MAX_MEMBERS)
+            snprintf (status->learners [status->nlearners++], PARTITION_ADDRESS, "%s",
+                      self->peers [i]->node);
     actor_send (self->self, self->stub, &msg);
 }
 
-static void
-s_set_state (partition_t *self, int state, const char *why)
+void
+partition_error (partition_t *self, const char *why)
 {
-    if (why)
-        snprintf (self->why, sizeof self->why, "%.255s", why);
-    if (self->state == state)
+    if (self->state == PARTITION_ERROR)
         return;
-    self->state = state;
-    s_report (self);
-}
-
-//  ---------------------------------------------------------------------------
-//  Mutations
-
-static mutation_t *
-s_mutation_new (void)
-{
-    mutation_t *m = calloc (1, sizeof *m);
-    if (!m)
-        return NULL;
-    m->ops_capacity = 8;
-    m->capacity = 256;
-    m->ops = malloc (m->ops_capacity * sizeof *m->ops);
-    m->bytes = malloc (m->capacity);
-    if (!m->ops || !m->bytes) {
-        free (m->ops);
-        free (m->bytes);
-        free (m);
-        return NULL;
-    }
-    return m;
-}
-
-static void
-s_mutation_free (mutation_t *m)
-{
-    free (m->ops);
-    free (m->bytes);
-    free (m);
-}
-
-static int
-s_mutation_reserve (mutation_t *m, size_t bytes)
-{
-    if (m->nops == m->ops_capacity) {
-        mop_t *ops = realloc (m->ops, 2 * m->ops_capacity * sizeof *ops);
-        if (!ops)
-            return -1;
-        m->ops = ops;
-        m->ops_capacity *= 2;
-    }
-    if (m->len + bytes > m->capacity) {
-        size_t capacity = m->capacity * 2 > m->len + bytes ? m->capacity * 2 : m->len + bytes;
-        uint8_t *grown = realloc (m->bytes, capacity);
-        if (!grown)
-            return -1;
-        m->bytes = grown;
-        m->capacity = capacity;
-    }
-    return 0;
-}
-
-static int
-s_open_mutation (partition_t *self)
-{
-    if (!self->open && !(self->open = s_mutation_new ()))
-        return -1;
-    if (!self->seal_pending) {
-        //  Seal at the end of this turn: the message lands behind what is
-        //  queued now, so writes that arrived together share a mutation.
-        msg_t *seal = msg_new_local (&s_kind_seal, 0, NULL);
-        if (seal && actor_send (self->self, self->self, &seal) == PG__STATUS__OK)
-            self->seal_pending = true;
-    }
-    return 0;
-}
-
-int
-partition_put (partition_t *self, const uint8_t *key, size_t key_len,
-               const uint8_t *value, size_t value_len, uint32_t expire_ts)
-{
-    if (s_open_mutation (self))
-        return -1;
-    mutation_t *m = self->open;
-    size_t stored = VALUE_HEADER + value_len;
-    if (s_mutation_reserve (m, key_len + stored))
-        return -1;
-    mop_t *op = &m->ops [m->nops++];
-    op->kind = PG__MUTATION_OP__KIND__PUT;
-    op->key = m->len;
-    op->key_len = key_len;
-    memcpy (m->bytes + m->len, key, key_len);
-    m->len += key_len;
-    op->value = m->len;
-    op->value_len = stored;
-    //  Write time in microseconds, cluster id, delete flag 0.
-    uint64_t timetag = (uint64_t) partition_now (self) * 1000 << 8
-                     | (uint64_t) (self->limits.cluster_id & 0x7F) << 1;
-    value_header (m->bytes + m->len, expire_ts, timetag);
-    if (value_len)
-        memcpy (m->bytes + m->len + VALUE_HEADER, value, value_len);
-    m->len += stored;
-    self->pending_bytes += (int64_t) (key_len + stored);
-    return overlay_put (self->overlay, key, key_len, m->bytes + op->value, stored,
-                        partition_next_decree (self));
-}
-
-int
-partition_del (partition_t *self, const uint8_t *key, size_t key_len)
-{
-    if (s_open_mutation (self))
-        return -1;
-    mutation_t *m = self->open;
-    if (s_mutation_reserve (m, key_len))
-        return -1;
-    mop_t *op = &m->ops [m->nops++];
-    op->kind = PG__MUTATION_OP__KIND__DEL;
-    op->key = m->len;
-    op->key_len = key_len;
-    op->value = op->value_len = 0;
-    memcpy (m->bytes + m->len, key, key_len);
-    m->len += key_len;
-    self->pending_bytes += (int64_t) key_len;
-    return overlay_put (self->overlay, key, key_len, NULL, 0, partition_next_decree (self));
-}
-
-//  Seals the open mutation: gives it its decree and sends it to the log.
-static void
-s_seal (partition_t *self)
-{
-    mutation_t *m = self->open;
-    if (!m || !m->nops || self->state != PARTITION_SERVING)
-        return;
-    if (self->inflight >= self->limits.max_inflight)
-        return;                         //  resealed when a slot frees
-    self->open = NULL;
-    m->decree = ++self->last_decree;
-    //  The log payload: the mutation as a pg.Mutation.
-    Pg__MutationOp *ops = calloc (m->nops, sizeof *ops);
-    Pg__MutationOp **refs = calloc (m->nops, sizeof *refs);
-    Pg__Mutation mutation = PG__MUTATION__INIT;
-    logwriter_append_t *append;
-    msg_t *msg = NULL;
-    if (ops && refs) {
-        for (size_t i = 0; i < m->nops; i++) {
-            pg__mutation_op__init (&ops [i]);
-            ops [i].kind = m->ops [i].kind;
-            ops [i].key = (ProtobufCBinaryData) { m->ops [i].key_len, m->bytes + m->ops [i].key };
-            ops [i].value = (ProtobufCBinaryData) { m->ops [i].value_len,
-                                                    m->bytes + m->ops [i].value };
-            refs [i] = &ops [i];
-        }
-        mutation.n_ops = m->nops;
-        mutation.ops = refs;
-        size_t payload = pg__mutation__get_packed_size (&mutation);
-        size_t size = mlog_record_size ((uint32_t) payload);
-        msg = msg_new_local (&logwriter_kind_append, sizeof *append + size, (void **) &append);
-        if (msg) {
-            uint8_t *packed = malloc (payload ? payload : 1);
-            if (packed) {
-                pg__mutation__pack (&mutation, packed);
-                mlog_record_t record = {
-                    self->app_id, self->partition, self->ballot, m->decree, self->applied,
-                    partition_now (self), packed, (uint32_t) payload
-                };
-                append->app_id = self->app_id;
-                append->partition = self->partition;
-                append->decree = m->decree;
-                append->record = (uint8_t *) (append + 1);
-                append->size = size;
-                mlog_record_encode (append->record, &record);
-                free (packed);
-            }
-            else
-                msg_destroy (&msg);
-        }
-    }
-    free (ops);
-    free (refs);
-    if (self->sealed_tail)
-        self->sealed_tail->next = m;
-    else
-        self->sealed = m;
-    self->sealed_tail = m;
-    self->inflight++;
-    int rc = msg ? actor_send (self->self, self->log, &msg) : PG__STATUS__INTERNAL;
-    if (rc != PG__STATUS__OK) {
-        log_error ("cannot send decree %" PRIu64 " to the log: %s", m->decree, status_name (rc));
-        s_set_state (self, PARTITION_ERROR, "the replica cannot reach its log");
-    }
+    log_error ("%s: %s; the replica stops", actor_name (self->self), why);
+    snprintf (self->why, sizeof self->why, "%.255s", why);
+    self->state = PARTITION_ERROR;
+    partition_fail_waiters (self, PG__STATUS__OUTCOME_UNKNOWN, PG__STATUS__IO_ERROR, why);
+    partition_drop_held (self, PG__STATUS__IO_ERROR, why);
+    partition_drop_peers (self);
+    partition_copy_abort (self);
+    partition_report (self);
 }
 
 //  ---------------------------------------------------------------------------
 //  Waiting replies
+
+int
+partition_ring_push (wring_t *ring, const waiter_t *w)
+{
+    if (ring->count == ring->capacity) {
+        size_t capacity = ring->capacity ? ring->capacity * 2 : 64;
+        waiter_t *grown = malloc (capacity * sizeof *grown);
+        if (!grown)
+            return -1;
+        for (size_t i = 0; i < ring->count; i++)
+            grown [i] = ring->items [(ring->first + i) % ring->capacity];
+        free (ring->items);
+        ring->items = grown;
+        ring->first = 0;
+        ring->capacity = capacity;
+    }
+    ring->items [(ring->first + ring->count++) % ring->capacity] = *w;
+    return 0;
+}
+
+static waiter_t *
+s_ring_head (wring_t *ring)
+{
+    return ring->count ? &ring->items [ring->first] : NULL;
+}
+
+static void
+s_ring_pop (wring_t *ring)
+{
+    ring->first = (ring->first + 1) % ring->capacity;
+    ring->count--;
+}
 
 void
 partition_wait (partition_t *self, msg_t **request_p, msg_t **reply_p, uint64_t decree)
@@ -271,137 +149,274 @@ partition_wait (partition_t *self, msg_t **request_p, msg_t **reply_p, uint64_t 
         actor_reply (self->self, *request_p, reply_p);
         return;
     }
-    if (self->wcount == self->wcapacity) {
-        size_t capacity = self->wcapacity ? self->wcapacity * 2 : 64;
-        waiter_t *grown = malloc (capacity * sizeof *grown);
-        if (!grown) {
-            msg_destroy (reply_p);
-            partition_fail (self, *request_p, PG__STATUS__INTERNAL, "out of memory");
-            return;
-        }
-        for (size_t i = 0; i < self->wcount; i++)
-            grown [i] = self->waiters [(self->wfirst + i) % self->wcapacity];
-        free (self->waiters);
-        self->waiters = grown;
-        self->wfirst = 0;
-        self->wcapacity = capacity;
+    waiter_t w = { decree, *request_p, *reply_p };
+    if (partition_ring_push (&self->waiters, &w)) {
+        msg_destroy (reply_p);
+        partition_fail (self, *request_p, PG__STATUS__INTERNAL, "out of memory");
+        return;
     }
-    waiter_t *w = &self->waiters [(self->wfirst + self->wcount++) % self->wcapacity];
-    w->decree = decree;
-    w->request = *request_p;
-    w->reply = *reply_p;
     *request_p = NULL;
     *reply_p = NULL;
 }
 
-//  Sends every held reply whose decree is applied; with a status, fails all.
+//  Sends every held reply whose decree is applied.
 static void
-s_release (partition_t *self, int status, const char *why)
+s_release (partition_t *self)
 {
-    while (self->wcount) {
-        waiter_t *w = &self->waiters [self->wfirst];
-        if (status == PG__STATUS__OK && w->decree > self->applied)
-            break;
-        if (status != PG__STATUS__OK) {
-            msg_destroy (&w->reply);
-            actor_reply_error (self->self, w->request, status, "%s", why);
-        }
-        else
-            actor_reply (self->self, w->request, &w->reply);
+    waiter_t *w;
+    while ((w = s_ring_head (&self->waiters)) && w->decree <= self->applied) {
+        actor_reply (self->self, w->request, &w->reply);
         msg_destroy (&w->request);
-        self->wfirst = (self->wfirst + 1) % self->wcapacity;
-        self->wcount--;
+        s_ring_pop (&self->waiters);
     }
 }
 
-uint64_t
-partition_observed (partition_t *self)
+void
+partition_fail_waiters (partition_t *self, int unknown, int status, const char *why)
 {
-    if (self->open && self->open->nops)
-        return partition_next_decree (self);
-    return self->last_decree;
-}
-
-int
-partition_write_admit (partition_t *self, msg_t *request, size_t bytes)
-{
-    if ((int64_t) bytes > self->limits.max_write_bytes) {
-        partition_fail (self, request, PG__STATUS__INVALID_ARGUMENT,
-                        "write of %zu bytes exceeds replica/max_write_bytes (%" PRId64 ")",
-                        bytes, self->limits.max_write_bytes);
-        return -1;
+    uint64_t prepared = self->plist ? plist_last (self->plist) : 0;
+    waiter_t *w;
+    while ((w = s_ring_head (&self->waiters))) {
+        msg_destroy (&w->reply);
+        if (w->decree <= prepared)
+            actor_reply_error (self->self, w->request, unknown,
+                               "%s: the write was prepared but may or may not commit", why);
+        else
+            actor_reply_error (self->self, w->request, status, "%s", why);
+        msg_destroy (&w->request);
+        s_ring_pop (&self->waiters);
     }
-    if (self->pending_bytes + (int64_t) bytes > self->limits.max_pending_bytes) {
-        partition_fail (self, request, PG__STATUS__BUSY,
-                        "%s has %" PRId64 " bytes of writes waiting for its log",
-                        actor_name (self->self), self->pending_bytes);
-        return -1;
-    }
-    return 0;
 }
 
 //  ---------------------------------------------------------------------------
-//  Applying what the log made durable
+//  The log
 
-//  Applies sealed mutations up to `durable` in one RocksDB batch.
-static void
-s_apply (partition_t *self, uint64_t durable)
+static int
+s_logged_push (partition_t *self, logged_t entry)
 {
-    if (!self->sealed || self->sealed->decree > durable)
-        return;
-    rocksdb_writebatch_t *batch = rocksdb_writebatch_create ();
-    uint64_t last = self->applied;
-    for (mutation_t *m = self->sealed; m && m->decree <= durable; m = m->next) {
-        for (size_t i = 0; i < m->nops; i++) {
-            mop_t *op = &m->ops [i];
-            if (op->kind == PG__MUTATION_OP__KIND__PUT)
-                rocksdb_writebatch_put (batch, (const char *) m->bytes + op->key, op->key_len,
-                                        (const char *) m->bytes + op->value, op->value_len);
-            else
-                rocksdb_writebatch_delete (batch, (const char *) m->bytes + op->key, op->key_len);
-        }
-        last = m->decree;
+    if (self->lcount == self->lcapacity) {
+        size_t capacity = self->lcapacity ? self->lcapacity * 2 : 64;
+        logged_t *grown = malloc (capacity * sizeof *grown);
+        if (!grown)
+            return -1;
+        for (size_t i = 0; i < self->lcount; i++)
+            grown [i] = self->logged [(self->lfirst + i) % self->lcapacity];
+        free (self->logged);
+        self->logged = grown;
+        self->lfirst = 0;
+        self->lcapacity = capacity;
     }
-    int rc = db_write (self->db, batch, last);
-    rocksdb_writebatch_destroy (batch);
-    if (rc) {
-        s_set_state (self, PARTITION_ERROR, "RocksDB refused a write");
-        s_release (self, PG__STATUS__IO_ERROR, "the replica's storage failed");
-        return;
+    self->logged [(self->lfirst + self->lcount++) % self->lcapacity] = entry;
+    return 0;
+}
+
+int
+partition_log (partition_t *self, uint64_t ballot, uint64_t decree,
+               const uint8_t *bytes, size_t len, bool reset)
+{
+    if (self->state == PARTITION_ERROR)
+        return -1;
+    size_t size = mlog_record_size ((uint32_t) len);
+    logwriter_append_t *append;
+    msg_t *msg = msg_new_local (&logwriter_kind_append, sizeof *append + size, (void **) &append);
+    if (!msg || (!reset && s_logged_push (self, (logged_t) { self->seq + 1, decree, ballot }))) {
+        msg_destroy (&msg);
+        partition_error (self, "out of memory for the log");
+        return -1;
     }
-    while (self->sealed && self->sealed->decree <= last) {
-        mutation_t *m = self->sealed;
-        self->sealed = m->next;
-        for (size_t i = 0; i < m->nops; i++) {
-            overlay_applied (self->overlay, m->bytes + m->ops [i].key, m->ops [i].key_len, m->decree);
-            self->pending_bytes -= (int64_t) (m->ops [i].key_len + m->ops [i].value_len);
-        }
-        s_mutation_free (m);
-        self->inflight--;
+    mlog_record_t record = {
+        self->app_id, self->partition, reset ? 0 : ballot, decree, plist_committed (self->plist),
+        partition_now (self), bytes, (uint32_t) len
+    };
+    append->app_id = self->app_id;
+    append->partition = self->partition;
+    append->decree = decree;
+    append->seq = ++self->seq;
+    append->reset = reset;
+    append->record = (uint8_t *) (append + 1);
+    append->size = size;
+    mlog_record_encode (append->record, &record);
+    if (actor_send (self->self, self->log, &msg) != PG__STATUS__OK) {
+        partition_error (self, "the replica cannot reach its log");
+        return -1;
     }
-    if (!self->sealed)
-        self->sealed_tail = NULL;
-    self->applied = last;
-    s_release (self, PG__STATUS__OK, NULL);
+    return 0;
 }
 
 static void
 s_on_durable (partition_t *self, logwriter_durable_t *durable)
 {
     if (durable->status != PG__STATUS__OK) {
-        log_error ("the log failed (%s): writes refused from now on", status_name (durable->status));
-        s_set_state (self, PARTITION_ERROR, "the node's log failed");
-        s_release (self, PG__STATUS__IO_ERROR, "the node's log failed");
+        partition_error (self, "the node's log failed");
         return;
     }
-    s_apply (self, durable->decree);
-    //  A full pipeline held the open mutation back: send it now.
-    if (self->open && self->open->nops && !self->seal_pending)
-        s_seal (self);
+    while (self->lcount && self->logged [self->lfirst].seq <= durable->seq) {
+        logged_t *l = &self->logged [self->lfirst];
+        plist_set_durable (self->plist, l->decree, l->ballot);
+        self->lfirst = (self->lfirst + 1) % self->lcapacity;
+        self->lcount--;
+    }
+    if (self->role == ROLE_PRIMARY)
+        partition_primary_advance (self);
+    else
+        partition_secondary_advance (self);
+}
+
+//  ---------------------------------------------------------------------------
+//  Commit
+
+typedef struct {
+    partition_t *self;
+    rocksdb_writebatch_t *batch;
+    uint64_t decree;
+    bool bad;
+} apply_t;
+
+static void
+s_apply_op (void *ctx, int kind, const uint8_t *key, size_t key_len,
+            const uint8_t *value, size_t value_len)
+{
+    apply_t *a = ctx;
+    if (kind == MUTATION_PUT)
+        rocksdb_writebatch_put (a->batch, (const char *) key, key_len, (const char *) value, value_len);
+    else
+        rocksdb_writebatch_delete (a->batch, (const char *) key, key_len);
+    overlay_applied (a->self->overlay, key, key_len, a->decree);
+}
+
+static void
+s_apply_entry (void *ctx, const plist_entry_t *entry)
+{
+    apply_t *a = ctx;
+    a->decree = entry->decree;
+    if (mutation_walk (entry->bytes, entry->len, s_apply_op, a) < 0)
+        a->bad = true;
+    if (a->self->role == ROLE_PRIMARY)
+        a->self->uncommitted_bytes -= (int64_t) entry->len;
+}
+
+void
+partition_commit (partition_t *self, uint64_t decree)
+{
+    if (self->state != PARTITION_READY)
+        return;
+    uint64_t durable = plist_durable (self->plist);
+    if (decree > durable)
+        decree = durable;
+    if (decree <= plist_committed (self->plist))
+        return;
+    apply_t a = { self, rocksdb_writebatch_create (), 0, false };
+    uint64_t committed = plist_commit (self->plist, decree, s_apply_entry, &a);
+    int rc = a.bad ? -1 : db_write (self->db, a.batch, committed);
+    rocksdb_writebatch_destroy (a.batch);
+    if (rc) {
+        partition_error (self, a.bad ? "a committed mutation does not decode"
+                                     : "RocksDB refused a write");
+        return;
+    }
+    self->applied = committed;
+    s_release (self);
+    if (self->role == ROLE_PRIMARY && !self->serving && committed >= self->serve_from) {
+        self->serving = true;
+        log_info ("%s: primary of ballot %" PRIu64 ", serving from decree %" PRIu64,
+                  actor_name (self->self), self->ballot, committed);
+        partition_report (self);
+    }
+}
+
+//  ---------------------------------------------------------------------------
+//  Roles and configuration
+
+void
+partition_set_role (partition_t *self, int role)
+{
+    if (self->role == role)
+        return;
+    log_info ("%s: %s -> %s (ballot %" PRIu64 ")", actor_name (self->self),
+              s_role_names [self->role], s_role_names [role], self->ballot);
+    if (self->role == ROLE_PRIMARY) {
+        partition_fail_waiters (self, PG__STATUS__OUTCOME_UNKNOWN, PG__STATUS__INVALID_STATE,
+                                "the replica is no longer the primary");
+        partition_drop_peers (self);
+        mutation_destroy (&self->open);
+        overlay_destroy (&self->overlay);
+        self->overlay = overlay_new ();
+        self->serving = false;
+        self->uncommitted_bytes = 0;
+        if (!self->overlay)
+            partition_error (self, "out of memory");
+    }
+    if (self->role == ROLE_SECONDARY || self->role == ROLE_LEARNER)
+        partition_drop_held (self, PG__STATUS__INVALID_STATE, "the replica changed role");
+    if (self->role == ROLE_LEARNER)
+        partition_copy_abort (self);
+    self->role = role;
+    partition_report (self);
+}
+
+void
+partition_config_from (const Pg__PartitionConfig *pb, const char *node, int otherwise,
+                       partition_config_t *out)
+{
+    memset (out, 0, sizeof *out);
+    out->ballot = pb->ballot;
+    out->max_replica_count = pb->max_replica_count;
+    snprintf (out->primary, sizeof out->primary, "%s", pb->primary);
+    out->role = !strcmp (pb->primary, node) ? ROLE_PRIMARY : otherwise;
+    for (size_t i = 0; i < pb->n_secondaries && out->nsecondaries < PARTITION_MAX_MEMBERS; i++) {
+        snprintf (out->secondaries [out->nsecondaries++], PARTITION_ADDRESS, "%s",
+                  pb->secondaries [i]);
+        if (!strcmp (pb->secondaries [i], node))
+            out->role = ROLE_SECONDARY;
+    }
+}
+
+void
+partition_apply_config (partition_t *self, const partition_config_t *config)
+{
+    if (config->ballot < self->ballot)
+        return;                         //  we already follow a newer one
+    bool changed = config->ballot > self->ballot || config->role != self->role
+                || strcmp (config->primary, self->config.primary);
+    self->config = *config;
+    self->ballot = config->ballot;
+    if (self->state != PARTITION_READY)
+        return;                         //  taken up when opening ends
+    int old = self->role;
+    if (config->role == ROLE_PRIMARY) {
+        if (old == ROLE_PRIMARY)
+            partition_primary_members (self);
+        else
+            partition_become_primary (self);
+        return;
+    }
+    partition_set_role (self, config->role);
+    if (config->role == ROLE_LEARNER && (changed || !self->learning))
+        partition_learn (self);
+    if (changed)
+        partition_report (self);
 }
 
 //  ---------------------------------------------------------------------------
 //  Opening: RocksDB, then the log's records past its flushed state
+
+static void
+s_opened (partition_t *self)
+{
+    //  What the records say was committed is; the rest stays prepared, for
+    //  a new primary to settle.
+    self->state = PARTITION_READY;
+    log_info ("%s: ready at decree %" PRIu64 " (%" PRIu64 " in RocksDB's files, %" PRIu64
+              " prepared)", actor_name (self->self), self->applied, self->flushed,
+              plist_last (self->plist));
+    int role = self->config.role;
+    self->role = ROLE_INACTIVE;
+    partition_config_t config = self->config;
+    self->ballot = 0;
+    config.role = role;
+    partition_apply_config (self, &config);
+    partition_report (self);
+}
 
 static void
 s_on_registered (actor_t *actor, msg_t **reply_p, void *arg)
@@ -411,10 +426,10 @@ s_on_registered (actor_t *actor, msg_t **reply_p, void *arg)
     if (msg_status (*reply_p) != PG__STATUS__OK) {
         log_error ("cannot register with the log: %s %s", status_name (msg_status (*reply_p)),
                    msg_error (*reply_p));
-        s_set_state (self, PARTITION_ERROR, "the node's log is unavailable");
+        partition_error (self, "the node's log is unavailable");
         return;
     }
-    s_replay_next (self);
+    s_replay_next (self, 0);
 }
 
 static void
@@ -424,58 +439,44 @@ s_on_records (actor_t *actor, msg_t **reply_p, void *arg)
     partition_t *self = actor_state (actor);
     if (!msg_is (*reply_p, &logwriter_kind_records)) {
         log_error ("replay failed: %s %s", status_name (msg_status (*reply_p)), msg_error (*reply_p));
-        s_set_state (self, PARTITION_ERROR, "replay of the log failed");
+        partition_error (self, "replay of the log failed");
         return;
     }
     logwriter_records_t *chunk = msg_body (*reply_p);
-    rocksdb_writebatch_t *batch = rocksdb_writebatch_create ();
-    uint64_t last = self->applied;
-    bool gap = false;
-    for (size_t i = 0; i < chunk->count && !gap; i++) {
+    uint64_t committed = 0;
+    for (size_t i = 0; i < chunk->count; i++) {
         mlog_record_t *record = &chunk->records [i];
-        if (record->decree <= last)
-            continue;                   //  already applied
-        if (record->decree != last + 1) {
-            log_error ("log has no record for decree %" PRIu64 " (next found: %" PRIu64 "): "
-                       "later writes cannot be replayed", last + 1, record->decree);
-            gap = true;
+        if (mutation_walk (record->payload, record->payload_len, NULL, NULL) < 0) {
+            log_error ("%s: log record %" PRIu64 " does not decode; replay stops there",
+                       actor_name (self->self), record->decree);
             break;
         }
-        Pg__Mutation *mutation = pg__mutation__unpack (NULL, record->payload_len, record->payload);
-        if (!mutation) {
-            log_error ("log record %" PRIu64 " does not decode", record->decree);
-            gap = true;
-            break;
+        int rc = plist_put (self->plist, record->ballot, record->decree, record->payload,
+                            record->payload_len);
+        if (rc < 0) {
+            partition_error (self, "out of memory replaying the log");
+            return;
         }
-        for (size_t k = 0; k < mutation->n_ops; k++) {
-            Pg__MutationOp *op = mutation->ops [k];
-            if (op->kind == PG__MUTATION_OP__KIND__PUT)
-                rocksdb_writebatch_put (batch, (const char *) op->key.data, op->key.len,
-                                        (const char *) op->value.data, op->value.len);
-            else
-                rocksdb_writebatch_delete (batch, (const char *) op->key.data, op->key.len);
-        }
-        pg__mutation__free_unpacked (mutation, NULL);
-        last = record->decree;
+        if (rc == PLIST_ADDED || rc == PLIST_SAME)
+            plist_set_durable (self->plist, record->decree, record->ballot);
+        if (record->last_committed > committed)
+            committed = record->last_committed;
     }
-    int rc = last > self->applied ? db_write (self->db, batch, last) : 0;
-    rocksdb_writebatch_destroy (batch);
-    if (rc) {
-        s_set_state (self, PARTITION_ERROR, "RocksDB refused replayed writes");
+    //  Commit as the records say, directly: the state is not READY yet.
+    self->state = PARTITION_READY;
+    partition_commit (self, committed);
+    if (self->state == PARTITION_ERROR)
+        return;
+    self->state = PARTITION_OPENING;
+    if (!chunk->done && msg_status (*reply_p) == PG__STATUS__OK && chunk->count) {
+        s_replay_next (self, chunk->cursor);
         return;
     }
-    self->applied = self->last_decree = last;
-    if (!chunk->done && !gap && msg_status (*reply_p) == PG__STATUS__OK) {
-        s_replay_next (self);
-        return;
-    }
-    log_info ("serving: decree %" PRIu64 " (%" PRIu64 " in RocksDB's files)", self->applied,
-              self->flushed);
-    s_set_state (self, PARTITION_SERVING, NULL);
+    s_opened (self);
 }
 
 static void
-s_replay_next (partition_t *self)
+s_replay_next (partition_t *self, uint64_t cursor)
 {
     logwriter_replay_t *replay;
     msg_t *msg = msg_new_local (&logwriter_kind_replay, sizeof *replay, (void **) &replay);
@@ -484,31 +485,40 @@ s_replay_next (partition_t *self)
     replay->app_id = self->app_id;
     replay->partition = self->partition;
     replay->from_decree = self->applied;
+    replay->cursor = cursor;
     replay->max_bytes = REPLAY_CHUNK;
     int rc = actor_ask (self->self, self->log, &msg, LOG_TIMEOUT_MS, s_on_records, NULL);
     if (rc != PG__STATUS__OK)
-        s_set_state (self, PARTITION_ERROR, "the node's log is unavailable");
+        partition_error (self, "the node's log is unavailable");
 }
 
 static void
 s_open (partition_t *self)
 {
-    char path [4200], error [512] = "";
+    char path [4200], old [4300], error [512] = "";
     if (mkdir (self->dir, 0755) && errno != EEXIST) {
         snprintf (error, sizeof error, "cannot create %s: %s", self->dir, strerror (errno));
-        log_error ("%s", error);
-        s_set_state (self, PARTITION_ERROR, error);
+        partition_error (self, error);
         return;
     }
     snprintf (path, sizeof path, "%s/db", self->dir);
+    snprintf (old, sizeof old, "%s/db.old", self->dir);
+    struct stat st;
+    if (stat (path, &st) && stat (old, &st) == 0 && rename (old, path) == 0)
+        log_warning ("%s: a checkpoint install was cut short; back to the previous state", path);
     self->db = db_open (self->env, path, error, sizeof error);
     if (!self->db) {
         char why [600];
         snprintf (why, sizeof why, "RocksDB did not open: %s", error);
-        s_set_state (self, PARTITION_ERROR, why);
+        partition_error (self, why);
         return;
     }
-    self->applied = self->flushed = self->last_decree = db_decree (self->db);
+    self->applied = self->flushed = db_decree (self->db);
+    self->plist = plist_new (self->applied, KEEP_COUNT, (size_t) self->limits.learn_keep_bytes);
+    if (!self->plist) {
+        partition_error (self, "out of memory");
+        return;
+    }
     logwriter_register_t *reg;
     msg_t *msg = msg_new_local (&logwriter_kind_register, sizeof *reg, (void **) &reg);
     if (!msg)
@@ -517,25 +527,20 @@ s_open (partition_t *self)
     reg->app_id = self->app_id;
     reg->partition = self->partition;
     if (actor_ask (self->self, self->log, &msg, LOG_TIMEOUT_MS, s_on_registered, NULL) != PG__STATUS__OK)
-        s_set_state (self, PARTITION_ERROR, "the node's log is unavailable");
+        partition_error (self, "the node's log is unavailable");
 }
 
-//  Every second: reports to the stub; every checkpoint_ms, flushes RocksDB
-//  so the log can let go of what it holds.
-static int64_t
-s_tick_ms (partition_t *self)
-{
-    return self->limits.checkpoint_ms < 1000 ? self->limits.checkpoint_ms : 1000;
-}
-
+//  Every 100 ms: the roles' timers; every second a report to the stub;
+//  every checkpoint_ms a flush of RocksDB so the log can let go.
 static void
 s_tick (partition_t *self)
 {
     msg_t *tick = msg_new_local (&s_kind_tick, 0, NULL);
-    actor_send_after (self->self, s_tick_ms (self), &tick);
+    actor_send_after (self->self, TICK_MS, &tick);
+    if (self->state != PARTITION_READY)
+        return;
     int64_t now = actor_now_ms (self->self);
-    if (self->state == PARTITION_SERVING && self->applied > self->flushed
-    &&  now - self->last_flush_ms >= self->limits.checkpoint_ms
+    if (self->applied > self->flushed && now - self->last_flush_ms >= self->limits.checkpoint_ms
     &&  db_flush (self->db) == 0) {
         self->last_flush_ms = now;
         self->flushed = self->applied;
@@ -548,7 +553,13 @@ s_tick (partition_t *self)
             actor_send (self->self, self->log, &msg);
         }
     }
-    s_report (self);
+    if (self->role == ROLE_PRIMARY)
+        partition_primary_tick (self);
+    else
+    if (self->role == ROLE_LEARNER)
+        partition_learner_tick (self);
+    if (now - self->last_report_ms >= REPORT_MS)
+        partition_report (self);
 }
 
 //  ---------------------------------------------------------------------------
@@ -558,11 +569,21 @@ int
 partition_admit (partition_t *self, msg_t *request, const Pg__Route *route,
                  const ProtobufCBinaryData *hash_key, const ProtobufCBinaryData *sort_key)
 {
-    if (self->state != PARTITION_SERVING) {
+    if (self->state != PARTITION_READY || self->role != ROLE_PRIMARY || !self->serving) {
         partition_fail (self, request, PG__STATUS__INVALID_STATE, "%s is %s%s%s",
                         actor_name (self->self),
-                        self->state == PARTITION_OPENING ? "opening" : "not serving",
-                        *self->why ? ": " : "", self->why);
+                        self->state == PARTITION_OPENING ? "opening"
+                        : self->state == PARTITION_ERROR ? "failed"
+                        : self->role != ROLE_PRIMARY ? "not the primary"
+                        : "reconciling as a new primary",
+                        *self->why && self->state == PARTITION_ERROR ? ": " : "",
+                        self->state == PARTITION_ERROR ? self->why : "");
+        return -1;
+    }
+    if (!self->standalone && actor_now_ms (self->self) >= self->lease_until) {
+        partition_fail (self, request, PG__STATUS__INVALID_STATE,
+                        "%s has no lease from meta: it may no longer be the primary",
+                        actor_name (self->self));
         return -1;
     }
     if (!route || route->app_id != self->app_id || route->partition_index != self->partition
@@ -667,6 +688,7 @@ static const struct {
     { &pg__sortkey_count_request__descriptor, partition_on_sortkey_count },
     { &pg__scan_request__descriptor, partition_on_scan },
     { &pg__batch_get_request__descriptor, partition_on_batch_get },
+    { &pg__prepare_request__descriptor, partition_on_prepare },
 };
 
 static void
@@ -685,18 +707,48 @@ s_receive (actor_t *actor, msg_t **msg_p)
     else
     if (msg_is (msg, &s_kind_seal)) {
         self->seal_pending = false;
-        s_seal (self);
+        partition_seal (self);
     }
     else
     if (msg_is (msg, &s_kind_tick))
         s_tick (self);
     else
+    if (msg_is (msg, &partition_kind_config))
+        partition_apply_config (self, msg_body (msg));
+
+    else
+    if (msg_is (msg, &partition_kind_lease))
+        self->lease_until = ((partition_lease_t *) msg_body (msg))->until_ms;
+    else
     if (msg_is (msg, &s_kind_open))
         s_open (self);
     else
-    if (msg_is_request (msg))
+    if (!msg_is_request (msg))
+        return;
+    else
+    if (msg_is (msg, &pg__group_check_request__descriptor))
+        partition_on_group_check (self, msg);
+    else
+    if (msg_is (msg, &pg__learn_request__descriptor))
+        partition_on_learn (self, msg_p);
+    else
+    if (msg_is (msg, &pg__config_proposal__descriptor))
+        partition_on_proposal (self, msg);
+    else
         partition_fail (self, msg, PG__STATUS__INVALID_ARGUMENT, "%s does not handle %s",
                         actor_name (actor), msg_kind_name (msg));
+}
+
+//  Seals at the end of this turn: the message lands behind what is queued
+//  now, so writes that arrived together share a mutation.
+void
+partition_seal_later (partition_t *self)
+{
+    if (self->seal_pending)
+        return;
+    msg_t *seal = msg_new_local (&s_kind_seal, 0, NULL);
+    if (seal && actor_send (self->self, self->self, &seal) == PG__STATUS__OK)
+        self->seal_pending = true;
 }
 
 static int
@@ -710,24 +762,29 @@ s_init (actor_t *actor, void *args)
     self->app_id = a->app_id;
     self->partition = a->partition;
     self->partition_count = a->partition_count;
-    self->ballot = a->ballot;
     self->app_name = strdup (a->app_name);
     self->dir = strdup (a->dir);
+    self->checkpoint_dir = strdup (a->checkpoint_dir ? a->checkpoint_dir : a->dir);
+    self->node = rt_node (actor_rt (actor));
     self->log = actor_ref (a->log);
     self->stub = a->stub ? actor_ref (a->stub) : NULL;
+    self->meta = a->meta ? actor_ref (a->meta) : NULL;
+    self->standalone = !a->stub;
     self->env = a->env;
     self->limits = a->limits;
+    self->config = a->config;
     self->overlay = overlay_new ();
     self->state = PARTITION_OPENING;
+    self->role = ROLE_INACTIVE;
     actor_set_state (actor, self);
-    if (!self->app_name || !self->dir || !self->overlay)
+    if (!self->app_name || !self->dir || !self->checkpoint_dir || !self->overlay)
         return -1;
     //  Opening blocks (RocksDB), so it is the first message, on our thread.
     msg_t *open = msg_new_local (&s_kind_open, 0, NULL);
     msg_t *tick = msg_new_local (&s_kind_tick, 0, NULL);
     actor_send (actor, actor, &open);
     self->last_flush_ms = actor_now_ms (actor);
-    actor_send_after (actor, s_tick_ms (self), &tick);
+    actor_send_after (actor, TICK_MS, &tick);
     return 0;
 }
 
@@ -737,9 +794,13 @@ s_fini (actor_t *actor)
     partition_t *self = actor_state (actor);
     if (!self)
         return;
-    //  Writes not yet durable may still become so: their outcome is unknown
-    //  to the client, which is what SHUTDOWN says.
-    s_release (self, PG__STATUS__SHUTDOWN, "the replica is closing");
+    //  Writes not yet committed may still commit elsewhere: their outcome
+    //  is unknown to the client.
+    partition_fail_waiters (self, PG__STATUS__OUTCOME_UNKNOWN, PG__STATUS__SHUTDOWN,
+                            "the replica is closing");
+    partition_drop_held (self, PG__STATUS__SHUTDOWN, "the replica is closing");
+    partition_drop_peers (self);
+    partition_copy_abort (self);
     logwriter_forget_t *forget;
     msg_t *msg = msg_new_local (&logwriter_kind_forget, sizeof *forget, (void **) &forget);
     if (msg) {
@@ -749,19 +810,18 @@ s_fini (actor_t *actor)
         actor_send (actor, self->log, &msg);
     }
     db_close (&self->db);
-    while (self->sealed) {
-        mutation_t *m = self->sealed;
-        self->sealed = m->next;
-        s_mutation_free (m);
-    }
-    if (self->open)
-        s_mutation_free (self->open);
+    plist_destroy (&self->plist);
+    mutation_destroy (&self->open);
     overlay_destroy (&self->overlay);
     actor_unref (&self->log);
     actor_unref (&self->stub);
-    free (self->waiters);
+    actor_unref (&self->meta);
+    free (self->waiters.items);
+    free (self->held.items);
+    free (self->logged);
     free (self->app_name);
     free (self->dir);
+    free (self->checkpoint_dir);
     free (self);
 }
 
@@ -772,7 +832,7 @@ partition_spawn (rt_t *rt, const partition_args_t *args)
 {
     char name [64];
     partition_name (args->app_id, args->partition, name, sizeof name);
-    actor_opts_t opts = { .pinned = true };
+    actor_opts_t opts = { .pinned = true, .mailbox_limit = 200000 };
     return actor_spawn (rt, name, &s_ops, (void *) args, &opts);
 }
 
@@ -788,5 +848,13 @@ partition_limits (zconfig_t *config, partition_limits_t *out)
         || config_int (config, "replica/max_inflight", 64, 1, 100000, &out->max_inflight)
         || config_size (config, "replica/max_pending_bytes", 64 << 20, 1 << 20, 1LL << 40,
                         &out->max_pending_bytes)
-        || config_int (config, "replica/cluster_id", 1, 1, 127, &out->cluster_id) ? -1 : 0;
+        || config_int (config, "replica/cluster_id", 1, 1, 127, &out->cluster_id)
+        || config_int (config, "replica/prepare_timeout_ms", 2000, 100, 600000,
+                       &out->prepare_timeout_ms)
+        || config_int (config, "replica/group_check_ms", 1000, 50, 600000, &out->group_check_ms)
+        || config_int (config, "replica/empty_write_ms", 10000, 100, 3600000, &out->empty_write_ms)
+        || config_size (config, "replica/learn_keep_bytes", 32 << 20, 0, 1LL << 34,
+                        &out->learn_keep_bytes)
+        || config_size (config, "replica/learn_chunk_bytes", 1 << 20, 4096, 64 << 20,
+                        &out->learn_chunk_bytes) ? -1 : 0;
 }

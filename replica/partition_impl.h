@@ -1,74 +1,134 @@
-/*  partition_impl: the partition actor's state and the functions its three
-    files share (partition.c: life cycle and write pipeline;
-    partition_read.c: reads; partition_write.c: writes). */
+/*  partition_impl: the partition actor's state and the functions its files
+    share. partition.c: life cycle, configuration, the log, commit and
+    dispatch; partition_read.c and partition_write.c: the data requests;
+    partition_primary.c: prepares, acks, reconciliation, group checks and
+    serving learners; partition_secondary.c: prepares and group checks as
+    a member; partition_learner.c: catching up. */
 #ifndef REPLICA_PARTITION_IMPL_H
 #define REPLICA_PARTITION_IMPL_H
 
+#include "replica/mutation.h"
 #include "replica/overlay.h"
 #include "replica/partition.h"
+#include "replica/plist.h"
 #include "data.pb-c.h"
+#include "replica.pb-c.h"
 
 #include <rocksdb/c.h>
+#include <stdio.h>
 
-//  One mutation: the puts and deletes of the writes accepted in one turn.
-typedef struct {
-    int kind;                           //  PG__MUTATION_OP__KIND__PUT / DEL
-    size_t key;                         //  offsets into the mutation's bytes
-    size_t key_len;
-    size_t value;
-    size_t value_len;
-} mop_t;
-
-typedef struct mutation_t {
-    struct mutation_t *next;
-    uint64_t decree;
-    mop_t *ops;
-    size_t nops;
-    size_t ops_capacity;
-    uint8_t *bytes;
-    size_t len;
-    size_t capacity;
-} mutation_t;
-
-//  A reply held until the mutation it depends on is applied.
+//  A reply held until the decree it depends on is committed and applied.
 typedef struct {
     uint64_t decree;
     msg_t *request;
     msg_t *reply;
 } waiter_t;
 
+//  A ring of waiters in decree order.
+typedef struct {
+    waiter_t *items;
+    size_t first;
+    size_t count;
+    size_t capacity;
+} wring_t;
+
+//  Appends to a ring. 0, or -1 if out of memory.
+int
+    partition_ring_push (wring_t *ring, const waiter_t *w);
+
+//  An append to the log not yet durable.
+typedef struct {
+    uint64_t seq;
+    uint64_t decree;
+    uint64_t ballot;
+} logged_t;
+
+//  Another replica of the partition, as the primary sees it.
+typedef struct {
+    uint64_t id;                        //  tags our asks' callbacks
+    char node [PARTITION_ADDRESS];
+    actor_t *actor;                     //  "<node>/r.<app>.<partition>"
+    bool learner;                       //  not yet a member
+    uint64_t sent;                      //  prepared to it up to here
+    uint64_t acked;                     //  durable there, all decrees <= this
+    uint64_t learn_start;               //  learner: prepares reach it from here
+    int64_t last_ok_ms;                 //  its last good answer
+    bool stalled;                       //  an error: resend from acked at the tick
+    int64_t request_ms;                 //  when we last asked meta about it
+    int asked;                          //  0, or CT_REMOVE / CT_UPGRADE_TO_SECONDARY
+} peer_t;
+
+//  A learner copying a checkpoint from its primary.
+typedef struct {
+    char name [128];
+    uint64_t decree;
+    size_t nfiles;
+    char (*files) [128];
+    uint64_t *sizes;
+    size_t index;                       //  file being copied
+    uint64_t offset;
+    FILE *out;
+    actor_t *files_actor;               //  "<primary>/files"
+} copy_t;
+
 typedef struct {
     actor_t *self;
     uint32_t app_id;
     uint32_t partition;
     uint32_t partition_count;
-    uint64_t ballot;
     char *app_name;
     char *dir;
+    char *checkpoint_dir;
+    const char *node;                   //  our own address
     actor_t *log;
     actor_t *stub;
+    actor_t *meta;
     db_env_t *env;
     partition_limits_t limits;
-    int state;
+    int state;                          //  PARTITION_*
     char why [256];                     //  why not serving, for replies
+    //  Configuration
+    int role;                           //  ROLE_*
+    uint64_t ballot;
+    partition_config_t config;
+    bool standalone;                    //  no stub: a lease forever
+    int64_t lease_until;
+    //  Data
     db_t *db;
+    plist_t *plist;
     uint64_t applied;                   //  committed and in RocksDB
     uint64_t flushed;                   //  in RocksDB's files (log may drop <=)
-    uint64_t last_decree;               //  the last one given out
+    uint64_t seq;                       //  appends to the log so far
+    logged_t *logged;                   //  a ring of appends awaiting durability
+    size_t lfirst, lcount, lcapacity;
+    //  Primary
+    bool serving;                       //  reconciled
+    uint64_t serve_from;                //  serving once this decree commits
     mutation_t *open;                   //  being filled this turn
     bool seal_pending;
-    mutation_t *sealed;                 //  in the log, not yet applied
-    mutation_t *sealed_tail;
-    int64_t inflight;
-    int64_t pending_bytes;
-    waiter_t *waiters;                  //  a ring, in decree order
-    size_t wfirst;
-    size_t wcount;
-    size_t wcapacity;
+    int64_t uncommitted_bytes;
+    wring_t waiters;
     overlay_t *overlay;
+    peer_t *peers [2 * PARTITION_MAX_MEMBERS];
+    size_t npeers;
+    uint64_t next_peer_id;
+    int64_t last_prepare_ms;
+    int64_t last_group_check_ms;
+    uint64_t checkpoint_decree;         //  the last checkpoint made for learners
+    char checkpoint_name [128];
+    //  Secondary and learner
+    wring_t held;                       //  prepare replies waiting for the log
+    uint64_t primary_committed;         //  the commit point heard from the primary
+    uint64_t learn_signature;
+    bool learning;                      //  a learn ask is in flight
+    int learn_refusals;                 //  in a row: the primary dropped us
+    int64_t learn_retry_ms;
+    copy_t *copy;
+    //  Counters
     uint64_t writes;
     uint64_t reads;
     int64_t last_flush_ms;
+    int64_t last_report_ms;
 } partition_t;
 
 //  A user value read for a request: where its bytes are and what holds them.
@@ -80,8 +140,12 @@ typedef struct {
     rocksdb_pinnableslice_t *slice;     //  NULL if from the overlay
 } value_ref_t;
 
-//  Checks that a request may run here: state, route, key placement. If
-//  not, replies (INVALID_STATE, INVALID_ARGUMENT) and returns -1.
+//  ---------------------------------------------------------------------------
+//  partition.c
+
+//  Checks that a request may run here: primary, serving, lease, route, key
+//  placement. If not, replies (INVALID_STATE, INVALID_ARGUMENT) and
+//  returns -1.
 int
     partition_admit (partition_t *self, msg_t *request, const Pg__Route *route,
                      const ProtobufCBinaryData *hash_key, const ProtobufCBinaryData *sort_key);
@@ -100,6 +164,63 @@ int
 void
     partition_release (value_ref_t *ref);
 
+//  Replies with an error status and message.
+void
+    partition_fail (partition_t *self, msg_t *request, int status, const char *format, ...)
+    __attribute__ ((format (printf, 4, 5)));
+
+int64_t
+    partition_now (partition_t *self);
+
+//  Tells the stub where we are.
+void
+    partition_report (partition_t *self);
+
+//  Stops serving for good: the log or RocksDB failed.
+void
+    partition_error (partition_t *self, const char *why);
+
+//  Appends an entry to the log under ballot (reset: a reset marker of
+//  decree, no payload). Durability comes back as partition_on_durable.
+//  0, or -1 (the replica is in ERROR).
+int
+    partition_log (partition_t *self, uint64_t ballot, uint64_t decree,
+                   const uint8_t *bytes, size_t len, bool reset);
+
+//  Commits and applies everything up to decree (never past a hole or
+//  what is not durable here), releasing the replies that waited for it.
+void
+    partition_commit (partition_t *self, uint64_t decree);
+
+//  Holds *reply_p until `decree` is applied, then sends it; takes the
+//  request (*request_p NULL) and the reply.
+void
+    partition_wait (partition_t *self, msg_t **request_p, msg_t **reply_p, uint64_t decree);
+
+//  Fails every held reply: `unknown` for decrees already prepared (they
+//  may yet commit elsewhere), `status` for the rest.
+void
+    partition_fail_waiters (partition_t *self, int unknown, int status, const char *why);
+
+//  The node address of a remote actor name, "<node>/<actor>".
+actor_t *
+    partition_lookup (partition_t *self, const char *node, const char *actor);
+
+//  Takes a configuration from meta (older ballots are ignored).
+void
+    partition_apply_config (partition_t *self, const partition_config_t *config);
+
+//  Sets the role (reporting it); leaving PRIMARY fails its waiters.
+void
+    partition_set_role (partition_t *self, int role);
+
+//  Seals the open mutation at the end of this turn.
+void
+    partition_seal_later (partition_t *self);
+
+//  ---------------------------------------------------------------------------
+//  partition_write.c and partition_read.c
+
 //  Adds a put (value = user bytes, stored with a header) or a delete
 //  (value NULL) to the open mutation. 0, or -1 (no memory).
 int
@@ -109,12 +230,13 @@ int
 int
     partition_del (partition_t *self, const uint8_t *key, size_t key_len);
 
-//  Before a write: replies BUSY (and returns -1) if too much is pending.
+//  Before a write: replies (and returns -1) if the write cannot be taken
+//  now: too big, too much pending, too few members.
 int
     partition_write_admit (partition_t *self, msg_t *request, size_t bytes);
 
 //  The decree a reply must wait for: the open mutation's if it has
-//  writes, else the last sealed one, else nothing (applied).
+//  writes, else the last one given out.
 uint64_t
     partition_observed (partition_t *self);
 
@@ -122,22 +244,8 @@ uint64_t
 static inline uint64_t
 partition_next_decree (partition_t *self)
 {
-    return self->last_decree + 1;
+    return plist_last (self->plist) + 1;
 }
-
-//  Holds *reply_p until `decree` is applied, then sends it; takes the
-//  request (*request_p NULL) and the reply. Replies at once if already
-//  applied.
-void
-    partition_wait (partition_t *self, msg_t **request_p, msg_t **reply_p, uint64_t decree);
-
-//  Replies with an error status and message.
-void
-    partition_fail (partition_t *self, msg_t *request, int status, const char *format, ...)
-    __attribute__ ((format (printf, 4, 5)));
-
-int64_t
-    partition_now (partition_t *self);
 
 //  Request handlers: take ownership when they keep the request.
 void partition_on_get (partition_t *self, msg_t **msg_p);
@@ -153,5 +261,68 @@ void partition_on_multi_del (partition_t *self, msg_t **msg_p);
 void partition_on_incr (partition_t *self, msg_t **msg_p);
 void partition_on_check_and_set (partition_t *self, msg_t **msg_p);
 void partition_on_check_and_mutate (partition_t *self, msg_t **msg_p);
+
+//  ---------------------------------------------------------------------------
+//  partition_primary.c
+
+//  Seals the open mutation: its decree, the log, prepares.
+void
+    partition_seal (partition_t *self);
+
+//  Meta made us primary of this ballot: reconcile, then serve.
+void
+    partition_become_primary (partition_t *self);
+
+//  Our configuration changed while primary: members in and out.
+void
+    partition_primary_members (partition_t *self);
+
+//  Drops every peer (leaving the primary role).
+void
+    partition_drop_peers (partition_t *self);
+
+//  The log made more durable: commit what every member has.
+void
+    partition_primary_advance (partition_t *self);
+
+void
+    partition_primary_tick (partition_t *self);
+
+void
+    partition_on_proposal (partition_t *self, msg_t *request);
+
+void
+    partition_on_learn (partition_t *self, msg_t **msg_p);
+
+//  ---------------------------------------------------------------------------
+//  partition_secondary.c
+
+void
+    partition_on_prepare (partition_t *self, msg_t **msg_p);
+
+void
+    partition_on_group_check (partition_t *self, msg_t *request);
+
+//  The log made more durable: answer held prepares, apply.
+void
+    partition_secondary_advance (partition_t *self);
+
+//  Answers every held prepare with status (leaving the role).
+void
+    partition_drop_held (partition_t *self, int status, const char *why);
+
+//  ---------------------------------------------------------------------------
+//  partition_learner.c
+
+//  Starts (or restarts) learning from the configured primary.
+void
+    partition_learn (partition_t *self);
+
+void
+    partition_learner_tick (partition_t *self);
+
+//  Abandons a checkpoint copy in progress.
+void
+    partition_copy_abort (partition_t *self);
 
 #endif

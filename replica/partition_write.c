@@ -13,6 +13,7 @@
 #include "replica/ops.h"
 #include "common/value.h"
 
+#include <inttypes.h>
 #include <string.h>
 
 static msg_t *
@@ -370,4 +371,82 @@ partition_on_check_and_mutate (partition_t *self, msg_t **msg_p)
     }
     body->decree = partition_next_decree (self);
     s_wait_write (self, msg_p, reply);
+}
+
+//  ---------------------------------------------------------------------------
+//  The open mutation
+
+static mutation_t *
+s_open_mutation (partition_t *self)
+{
+    if (!self->open && !(self->open = mutation_new ()))
+        return NULL;
+    partition_seal_later (self);
+    return self->open;
+}
+
+int
+partition_put (partition_t *self, const uint8_t *key, size_t key_len,
+               const uint8_t *value, size_t value_len, uint32_t expire_ts)
+{
+    mutation_t *m = s_open_mutation (self);
+    uint8_t *stored = m ? mutation_put (m, key, key_len, VALUE_HEADER + value_len) : NULL;
+    if (!stored)
+        return -1;
+    //  Write time in microseconds, cluster id, delete flag 0.
+    uint64_t timetag = (uint64_t) partition_now (self) * 1000 << 8
+                     | (uint64_t) (self->limits.cluster_id & 0x7F) << 1;
+    value_header (stored, expire_ts, timetag);
+    if (value_len)
+        memcpy (stored + VALUE_HEADER, value, value_len);
+    return overlay_put (self->overlay, key, key_len, stored, VALUE_HEADER + value_len,
+                        partition_next_decree (self));
+}
+
+int
+partition_del (partition_t *self, const uint8_t *key, size_t key_len)
+{
+    mutation_t *m = s_open_mutation (self);
+    if (!m || mutation_del (m, key, key_len))
+        return -1;
+    return overlay_put (self->overlay, key, key_len, NULL, 0, partition_next_decree (self));
+}
+
+uint64_t
+partition_observed (partition_t *self)
+{
+    if (self->open && self->open->nops)
+        return partition_next_decree (self);
+    return plist_last (self->plist);
+}
+
+int
+partition_write_admit (partition_t *self, msg_t *request, size_t bytes)
+{
+    if ((int64_t) bytes > self->limits.max_write_bytes) {
+        partition_fail (self, request, PG__STATUS__INVALID_ARGUMENT,
+                        "write of %zu bytes exceeds replica/max_write_bytes (%" PRId64 ")",
+                        bytes, self->limits.max_write_bytes);
+        return -1;
+    }
+    int64_t pending = self->uncommitted_bytes + (self->open ? (int64_t) self->open->len : 0);
+    if (pending + (int64_t) bytes > self->limits.max_pending_bytes) {
+        partition_fail (self, request, PG__STATUS__BUSY,
+                        "%s has %" PRId64 " bytes of writes waiting to commit",
+                        actor_name (self->self), pending);
+        return -1;
+    }
+    //  PacificA commits on every member; a lone primary of a replicated
+    //  table would make a write durable on one disk only.
+    size_t members = 1;
+    for (size_t i = 0; i < self->npeers; i++)
+        members += !self->peers [i]->learner;
+    size_t needed = self->config.max_replica_count < 2 ? 1 : 2;
+    if (members < needed) {
+        partition_fail (self, request, PG__STATUS__NOT_ENOUGH_MEMBER,
+                        "%s has %zu of the %zu live replicas a write needs",
+                        actor_name (self->self), members, needed);
+        return -1;
+    }
+    return 0;
 }

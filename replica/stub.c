@@ -1,6 +1,7 @@
 /*  stub: see stub.h. */
 #include "replica/stub.h"
 #include "replica/db.h"
+#include "replica/filesrv.h"
 #include "replica/logwriter.h"
 #include "replica/partition.h"
 #include "common/wiretypes.h"
@@ -27,7 +28,13 @@ typedef struct {
     uint64_t ballot;
     uint32_t partition_count;
     int state;
+    int role;                           //  as the replica last reported
+    bool serving;
     uint64_t last_committed;
+    uint64_t last_prepared;
+    size_t nlearners;
+    char (*learners) [PARTITION_ADDRESS];
+    bool assigned;                      //  meta's last sync names this node
     bool seen;                          //  in the assignment being applied
 } replica_t;
 
@@ -37,11 +44,19 @@ typedef struct {
     char *replica_dir;
     actor_t *meta;
     actor_t *log;
+    actor_t *files;
     db_env_t *env;
     logwriter_config_t log_config;
     char *log_dir;
     partition_limits_t limits;
     int64_t beacon_ms;
+    int64_t gc_delay_ms;
+    uint64_t incarnation;               //  this process's life: a restart is a new one
+    int64_t start_ms;
+    int64_t beacon_sent_ms;
+    int64_t lease_until;
+    char *checkpoint_dir;
+    u64map_t *unassigned;               //  dir id -> first seen unassigned (ms)
     uint64_t config_version;
     bool beacon_in_flight;
     bool synced;                        //  a full assignment arrived once
@@ -70,41 +85,69 @@ s_close (stub_t *self, replica_t *r)
     log_info ("closing replica %u.%u", r->app_id, r->partition);
     actor_stop (&r->actor);
     u64map_take (self->replicas, s_id (r->app_id, r->partition));
+    free (r->learners);
     free (r);
 }
 
 static void
-s_open (stub_t *self, const Pg__Assignment *a)
+s_send_config (stub_t *self, replica_t *r, const partition_config_t *config)
 {
-    const Pg__PartitionConfig *c = a->config;
+    partition_config_t *body;
+    msg_t *msg = msg_new_local (&partition_kind_config, sizeof *body, (void **) &body);
+    if (!msg)
+        return;
+    *body = *config;
+    actor_send (self->self, r->actor, &msg);
+}
+
+static void
+s_send_lease (stub_t *self, replica_t *r)
+{
+    partition_lease_t *body;
+    msg_t *msg = msg_new_local (&partition_kind_lease, sizeof *body, (void **) &body);
+    if (!msg)
+        return;
+    body->until_ms = self->lease_until;
+    actor_send (self->self, r->actor, &msg);
+}
+
+static replica_t *
+s_open (stub_t *self, uint32_t app_id, uint32_t partition, uint32_t partition_count,
+        const char *app_name, const partition_config_t *config)
+{
     char dir [4200];
-    s_replica_dir (self, c->app_id, c->partition_index, dir, sizeof dir);
+    s_replica_dir (self, app_id, partition, dir, sizeof dir);
     partition_args_t args = {
-        c->app_id, c->partition_index, a->partition_count, a->app_name, c->ballot, dir,
-        self->log, self->self, self->env, self->limits
+        app_id, partition, partition_count, app_name, dir, self->log, self->self, self->meta,
+        self->env, self->checkpoint_dir, self->limits, *config
     };
     replica_t *r = calloc (1, sizeof *r);
     if (!r)
-        return;
+        return NULL;
     r->actor = partition_spawn (actor_rt (self->self), &args);
-    if (!r->actor || u64map_put (self->replicas, s_id (c->app_id, c->partition_index), r)) {
+    if (!r->actor || u64map_put (self->replicas, s_id (app_id, partition), r)) {
         //  Most likely the replica's previous actor is still closing (a
         //  drop then a recall): ask meta for everything again next beacon.
-        log_warning ("cannot open replica %u.%u yet; retrying at the next beacon",
-                     c->app_id, c->partition_index);
+        log_warning ("cannot open replica %u.%u yet; retrying at the next beacon", app_id, partition);
         actor_stop (&r->actor);
         free (r);
         self->retry_sync = true;
-        return;
+        return NULL;
     }
-    r->app_id = c->app_id;
-    r->partition = c->partition_index;
-    r->ballot = c->ballot;
-    r->partition_count = a->partition_count;
+    r->app_id = app_id;
+    r->partition = partition;
+    r->ballot = config->ballot;
+    r->partition_count = partition_count;
     r->state = PARTITION_OPENING;
+    r->role = config->role;
     r->seen = true;
-    log_info ("opening replica %u.%u of %s (ballot %" PRIu64 ")", c->app_id, c->partition_index,
-              a->app_name, c->ballot);
+    log_info ("opening replica %u.%u of %s as %s (ballot %" PRIu64 ")", app_id, partition,
+              app_name, config->role == ROLE_PRIMARY ? "primary"
+              : config->role == ROLE_SECONDARY ? "secondary"
+              : config->role == ROLE_LEARNER ? "learner" : "inactive", config->ballot);
+    if (self->lease_until)
+        s_send_lease (self, r);
+    return r;
 }
 
 //  Deletes the data of tables meta no longer has (not merely dropped), and
@@ -124,6 +167,29 @@ s_collect (stub_t *self, const Pg__BeaconReply *sync)
         char tail;
         if (sscanf (entry->d_name, "%u.%u%c", &app_id, &partition, &tail) != 2)
             continue;
+        uint64_t id = s_id (app_id, partition);
+        if (u64map_get (known, app_id) && !u64map_get (self->replicas, id)) {
+            //  A replica of a live table meta no longer places here: keep
+            //  its data a while (meta may want it back as a learner).
+            int64_t now = actor_now_ms (self->self);
+            int64_t since = (int64_t) (intptr_t) u64map_get (self->unassigned, id);
+            if (!since)
+                u64map_put (self->unassigned, id, (void *) (intptr_t) now);
+            else
+            if (now - since >= self->gc_delay_ms) {
+                u64map_take (self->unassigned, id);
+                char dir [4200], command [4300];
+                s_replica_dir (self, app_id, partition, dir, sizeof dir);
+                log_notice ("replica %u.%u unassigned for %" PRId64 " s: deleting %s", app_id,
+                            partition, (now - since) / 1000, dir);
+                snprintf (command, sizeof command, "rm -rf '%s'", dir);
+                if (system (command) != 0)
+                    log_error ("could not delete %s", dir);
+                continue;
+            }
+        }
+        else
+            u64map_take (self->unassigned, id);
         if (!u64map_get (known, app_id)) {
             char dir [4200], command [4300];
             s_replica_dir (self, app_id, partition, dir, sizeof dir);
@@ -167,15 +233,18 @@ s_apply (stub_t *self, const Pg__BeaconReply *sync)
         self->config_version = sync->config_version;
         return;
     }
+    const char *node = rt_node (actor_rt (self->self));
     size_t cursor = 0;
     uint64_t id;
     void *value;
     while (u64map_next (self->replicas, &cursor, &id, &value) == 0)
-        ((replica_t *) value)->seen = false;
+        ((replica_t *) value)->seen = ((replica_t *) value)->assigned = false;
     for (size_t i = 0; i < sync->n_assignments; i++) {
         const Pg__Assignment *a = sync->assignments [i];
         if (!a->config || a->partition_count == 0)
             continue;
+        partition_config_t config;
+        partition_config_from (a->config, node, ROLE_INACTIVE, &config);
         replica_t *r = u64map_get (self->replicas, s_id (a->config->app_id, a->config->partition_index));
         if (r && r->partition_count != a->partition_count) {
             s_close (self, r);          //  reopened below with the new count
@@ -184,24 +253,74 @@ s_apply (stub_t *self, const Pg__BeaconReply *sync)
         if (r) {
             r->seen = true;
             r->ballot = a->config->ballot;
+            s_send_config (self, r, &config);
         }
         else
-            s_open (self, a);
+            r = s_open (self, a->config->app_id, a->config->partition_index, a->partition_count,
+                        a->app_name, &config);
+        if (r)
+            r->assigned = true;
     }
+    //  Replicas meta does not name: closed, unless they are learning (a
+    //  primary added them; meta names them once they are members).
     for (bool again = true; again;) {
         again = false;
         cursor = 0;
-        while (u64map_next (self->replicas, &cursor, &id, &value) == 0)
-            if (!((replica_t *) value)->seen) {
-                s_close (self, value);
+        while (u64map_next (self->replicas, &cursor, &id, &value) == 0) {
+            replica_t *r = value;
+            if (!r->seen && r->role != ROLE_LEARNER) {
+                s_close (self, r);
                 again = true;
                 break;
             }
+        }
     }
     self->config_version = self->retry_sync ? 0 : sync->config_version;
     self->retry_sync = false;
     self->synced = true;
     s_collect (self, sync);
+}
+
+//  A primary asks us to learn a replica from it.
+static void
+s_on_add_learner (stub_t *self, msg_t *request)
+{
+    Pg__AddLearnerRequest *req = msg_body (request);
+    if (!strchr (req->primary, ':') || strlen (req->primary) >= PARTITION_ADDRESS
+    ||  req->partition_count == 0 || req->partition_index >= req->partition_count
+    ||  !*req->app_name || strlen (req->app_name) > 128) {
+        actor_reply_error (self->self, request, PG__STATUS__INVALID_ARGUMENT,
+                           "AddLearner: bad primary, partition or table name");
+        return;
+    }
+    partition_config_t config = { 0 };
+    config.ballot = req->ballot;
+    config.role = ROLE_LEARNER;
+    snprintf (config.primary, sizeof config.primary, "%s", req->primary);
+    replica_t *r = u64map_get (self->replicas, s_id (req->app_id, req->partition_index));
+    if (r && r->assigned && (r->role == ROLE_PRIMARY || r->role == ROLE_SECONDARY)) {
+        actor_reply_error (self->self, request, PG__STATUS__INVALID_STATE,
+                           "replica %u.%u is a member here already", req->app_id,
+                           req->partition_index);
+        return;
+    }
+    if (r && r->partition_count != req->partition_count) {
+        s_close (self, r);
+        r = NULL;
+    }
+    if (r) {
+        r->role = ROLE_LEARNER;
+        s_send_config (self, r, &config);
+    }
+    else
+    if (!(r = s_open (self, req->app_id, req->partition_index, req->partition_count,
+                      req->app_name, &config))) {
+        actor_reply_error (self->self, request, PG__STATUS__BUSY,
+                           "replica %u.%u cannot open yet", req->app_id, req->partition_index);
+        return;
+    }
+    msg_t *reply = msg_new_local (&actor_kind_empty, 0, NULL);
+    actor_reply (self->self, request, &reply);
 }
 
 //  ---------------------------------------------------------------------------
@@ -221,7 +340,18 @@ s_on_beacon_reply (actor_t *actor, msg_t **reply_p, void *arg)
                          msg_error (*reply_p));
         return;
     }
-    s_apply (self, msg_body (*reply_p));
+    Pg__BeaconReply *reply = msg_body (*reply_p);
+    if (reply->lease_ms > 0) {
+        //  Counted from when the beacon left: meta counts its grace from
+        //  when it arrived, so our lease always ends first.
+        self->lease_until = self->beacon_sent_ms + reply->lease_ms;
+        size_t cursor = 0;
+        uint64_t id;
+        void *value;
+        while (u64map_next (self->replicas, &cursor, &id, &value) == 0)
+            s_send_lease (self, value);
+    }
+    s_apply (self, reply);
 }
 
 static void
@@ -240,6 +370,8 @@ s_beacon (stub_t *self)
         return;
     req->node = msg_strdup (msg, rt_node (actor_rt (self->self)));
     req->config_version = self->config_version;
+    req->incarnation = self->incarnation;
+    req->start_ms = self->start_ms;
     req->replicas = n ? msg_alloc (msg, n * sizeof *req->replicas) : NULL;
     size_t cursor = 0;
     uint64_t id;
@@ -253,12 +385,18 @@ s_beacon (stub_t *self)
         report->app_id = r->app_id;
         report->partition_index = r->partition;
         report->ballot = r->ballot;
-        report->state = r->state == PARTITION_SERVING ? PG__REPLICA_STATE__REPLICA_SERVING
-                      : r->state == PARTITION_ERROR ? PG__REPLICA_STATE__REPLICA_ERROR
-                      : PG__REPLICA_STATE__REPLICA_OPENING;
+        report->state = r->state == PARTITION_ERROR ? PG__REPLICA_STATE__REPLICA_ERROR
+                      : r->state == PARTITION_READY && (r->role != ROLE_PRIMARY || r->serving)
+                      ? PG__REPLICA_STATE__REPLICA_SERVING : PG__REPLICA_STATE__REPLICA_OPENING;
+        report->role = r->role;
         report->last_committed_decree = r->last_committed;
+        report->last_prepared_decree = r->last_prepared;
+        report->learners = r->nlearners ? msg_alloc (msg, r->nlearners * sizeof (char *)) : NULL;
+        for (size_t k = 0; report->learners && k < r->nlearners; k++)
+            report->learners [report->n_learners++] = msg_strdup (msg, r->learners [k]);
         req->replicas [req->n_replicas++] = report;
     }
+    self->beacon_sent_ms = actor_now_ms (self->self);
     if (actor_ask (self->self, self->meta, &msg, self->beacon_ms * 2, s_on_beacon_reply, NULL)
         == PG__STATUS__OK)
         self->beacon_in_flight = true;
@@ -275,11 +413,26 @@ s_receive (actor_t *actor, msg_t **msg_p)
     if (msg_is (msg, &partition_kind_status)) {
         partition_status_t *status = msg_body (msg);
         replica_t *r = u64map_get (self->replicas, s_id (status->app_id, status->partition));
-        if (r) {
-            bool serving = r->state != PARTITION_SERVING && status->state == PARTITION_SERVING;
+        if (r && r->actor) {
+            bool serving = !r->serving && status->serving;
+            bool role = r->role != status->role;
             r->state = status->state;
+            r->role = status->role;
+            r->serving = status->serving;
+            r->ballot = status->ballot;
             r->last_committed = status->last_committed;
-            if (serving) {
+            r->last_prepared = status->last_prepared;
+            free (r->learners);
+            r->learners = NULL;
+            r->nlearners = 0;
+            if (status->nlearners && (r->learners = malloc (status->nlearners * sizeof *r->learners))) {
+                memcpy (r->learners, status->learners, status->nlearners * sizeof *r->learners);
+                r->nlearners = status->nlearners;
+            }
+            if (r->role == ROLE_INACTIVE && !r->assigned && self->synced)
+                s_close (self, r);      //  a learner that gave up
+            else
+            if (serving || role) {
                 //  Tell meta now: clients wait for it to route to us.
                 self->beacon_in_flight = false;
                 msg_t *now = msg_new_local (&s_kind_beacon, 0, NULL);
@@ -292,6 +445,9 @@ s_receive (actor_t *actor, msg_t **msg_p)
         //  Pushed by meta after a change.
         s_apply (self, msg_body (msg));
     }
+    else
+    if (msg_is (msg, &pg__add_learner_request__descriptor) && msg_is_request (msg))
+        s_on_add_learner (self, msg);
     else
     if (msg_is_request (msg))
         actor_reply_error (actor, msg, PG__STATUS__INVALID_ARGUMENT, "stub does not handle %s",
@@ -333,7 +489,9 @@ s_init (actor_t *actor, void *args)
         log_error ("config: meta/servers is required for the replica role");
         goto failed;
     }
-    if (config_int (config, "replica/beacon_ms", 1000, 50, 60000, &self->beacon_ms)
+    int64_t gc_delay_s;
+    if (config_int (config, "replica/beacon_ms", 500, 50, 60000, &self->beacon_ms)
+    ||  config_int (config, "replica/gc_delay_s", 3600, 0, 365LL * 86400, &gc_delay_s)
     ||  config_size (config, "replica/block_cache", 256 << 20, 1 << 20, 1LL << 40, &block_cache)
     ||  config_size (config, "replica/write_budget", 256 << 20, 4 << 20, 1LL << 40, &write_budget)
     ||  config_int (config, "replica/rocksdb_jobs", 2, 1, 64, &jobs)
@@ -346,8 +504,15 @@ s_init (actor_t *actor, void *args)
     self->replica_dir = strdup (path);
     snprintf (path, sizeof path, "%s/log", data_dir);
     self->log_dir = strdup (path);
+    snprintf (path, sizeof path, "%s/checkpoints", data_dir);
+    self->checkpoint_dir = strdup (path);
+    self->gc_delay_ms = gc_delay_s * 1000;
+    self->incarnation = (rtrand_next (actor_random (actor)) ^ (uint64_t) actor_wall_ms (actor)) | 1;
+    self->start_ms = actor_wall_ms (actor);
     self->replicas = u64map_new ();
+    self->unassigned = u64map_new ();
     if (!self->data_dir || !self->replica_dir || !self->log_dir || !self->replicas
+    ||  !self->checkpoint_dir || !self->unassigned
     ||  s_mkdir (self->data_dir) || s_mkdir (self->replica_dir))
         goto failed;
     //  Only the first meta server for now; the client library takes a list.
@@ -357,7 +522,8 @@ s_init (actor_t *actor, void *args)
     self->env = db_env_new (block_cache, write_budget, (int) jobs, rt_clock (actor_rt (actor)));
     self->log_config.dir = self->log_dir;
     self->log = logwriter_spawn (actor_rt (actor), &self->log_config);
-    if (!self->meta || !self->env || !self->log) {
+    self->files = filesrv_spawn (actor_rt (actor), self->checkpoint_dir, 3600 * 1000);
+    if (!self->meta || !self->env || !self->log || !self->files) {
         log_error ("replica role: cannot start (meta address %s)", address);
         goto failed;
     }
@@ -384,10 +550,14 @@ s_fini (actor_t *actor)
     while (self->replicas && u64map_next (self->replicas, &cursor, &id, &value) == 0) {
         replica_t *r = value;
         actor_stop (&r->actor);
+        free (r->learners);
         free (r);
     }
     u64map_destroy (&self->replicas);
+    u64map_destroy (&self->unassigned);
     actor_stop (&self->log);
+    actor_stop (&self->files);
+    free (self->checkpoint_dir);
     actor_unref (&self->meta);
     //  Partitions still closing hold their own references to it.
     db_env_destroy (&self->env);

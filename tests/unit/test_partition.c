@@ -70,8 +70,11 @@ s_start (fixture_t *f)
     f->log = logwriter_spawn (f->rt, &lc);
     assert_non_null (f->log);
     snprintf (path, sizeof path, "%s/r.1.0", f->dir);
+    //  Standalone (no stub): a single-replica primary with a lease forever.
     partition_args_t args = {
-        1, 0, 1, "test", 1, path, f->log, NULL, f->env, f->limits
+        .app_id = 1, .partition = 0, .partition_count = 1, .app_name = "test", .dir = path,
+        .log = f->log, .env = f->env, .limits = f->limits,
+        .config = { .ballot = 1, .role = ROLE_PRIMARY, .max_replica_count = 1 }
     };
     f->part = partition_spawn (f->rt, &args);
     assert_non_null (f->part);
@@ -137,7 +140,8 @@ s_call (fixture_t *f, msg_t *request, msg_t **reply_p)
         msg_t *copy = msg_new_packed (desc, types_id (desc), packed, len, 0);
         msg_unpack (copy);
         rc = rt_call (f->rt, f->part, &copy, 10000, &reply);
-        if (rc == PG__STATUS__INVALID_STATE && strstr (msg_error (reply), "opening")) {
+        if (rc == PG__STATUS__INVALID_STATE && (strstr (msg_error (reply), "opening")
+                                             || strstr (msg_error (reply), "reconciling"))) {
             msg_destroy (&reply);
             continue;
         }
