@@ -4,9 +4,12 @@
     Retry rules, decided in one place (s_on_reply):
     - INVALID_STATE, NO_ACTOR, SPLITTING: the server refused the request
       before running it (stale routing): refresh the routing and retry.
-    - BUSY: refused at a queue bound, not run: retry after a backoff.
-    - TIMEOUT, UNREACHABLE, SHUTDOWN: the outcome is unknown: retry only an
-      idempotent op (after refreshing the routing); report the rest.
+    - BUSY, NOT_ENOUGH_MEMBER: refused, not run: retry after a backoff
+      (a failed member is replaced within seconds).
+    - TIMEOUT, UNREACHABLE, SHUTDOWN, OUTCOME_UNKNOWN: the outcome is
+      unknown: retry only a read (after refreshing the routing); a write
+      retried could land twice, around another client's write, so the
+      caller gets the status and decides.
     - anything else is the answer.
     All within the caller's deadline; backoff doubles from 10 ms to 1 s,
     with jitter.
@@ -321,11 +324,13 @@ s_on_reply (actor_t *actor, msg_t **reply_p, void *arg)
             s_retry_later (self, op);
             return;
         case PG__STATUS__BUSY:
+        case PG__STATUS__NOT_ENOUGH_MEMBER:
             s_retry_later (self, op);
             return;
         case PG__STATUS__TIMEOUT:
         case PG__STATUS__UNREACHABLE:
         case PG__STATUS__SHUTDOWN:
+        case PG__STATUS__OUTCOME_UNKNOWN:
             if (op->idempotent) {
                 s_forget_primary (self, op);
                 s_refresh (self);

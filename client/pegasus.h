@@ -58,7 +58,9 @@ enum {
     PEGASUS_IO_ERROR = 15,
     PEGASUS_INTERNAL = 16,
     PEGASUS_STALE_BALLOT = 17,
-    PEGASUS_SHUTDOWN = 18
+    PEGASUS_SHUTDOWN = 18,
+    PEGASUS_OUTCOME_UNKNOWN = 19    //  a write was prepared, then its primary changed:
+                                    //  it may or may not have happened
 };
 
 //  "OK", "NOT_FOUND", ...
@@ -437,8 +439,8 @@ int
     pegasus_list_nodes (const char *meta_servers, pegasus_node_t **nodes, size_t *count,
                         int timeout_ms);
 
-//  Waits until every partition of the table is served (after a create or
-//  a recall). OK, or TIMEOUT.
+//  Waits until every partition of the table is served by a primary with
+//  all its replicas (after a create, a recall or failures). OK, or TIMEOUT.
 int
     pegasus_wait_table_ready (const char *meta_servers, const char *name, int timeout_ms);
 

@@ -197,20 +197,22 @@ pegasus_wait_table_ready (const char *meta, const char *name, int timeout_ms)
     int limit = timeout_ms > 0 ? timeout_ms : 30000;
     for (;;) {
         pegasus_partition_t *partitions;
+        pegasus_table_t table;
         size_t count;
-        int rc = pegasus_describe_table (meta, name, NULL, &partitions, &count, limit);
+        int rc = pegasus_describe_table (meta, name, &table, &partitions, &count, limit);
         if (rc != PEGASUS_OK)
             return rc;
         size_t serving = 0;
         for (size_t i = 0; i < count; i++)
-            serving += partitions [i].serving;
+            serving += partitions [i].serving
+                    && 1 + partitions [i].nsecondaries >= table.replica_count;
         free (partitions);
         if (serving == count)
             return PEGASUS_OK;
         clock_gettime (CLOCK_MONOTONIC, &now);
         int64_t elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
         if (elapsed >= limit)
-            return pegasus_fail (PEGASUS_TIMEOUT, "%zu of %zu partitions of %s serve after %d ms",
+            return pegasus_fail (PEGASUS_TIMEOUT, "%zu of %zu partitions of %s serve with all replicas after %d ms",
                                  serving, count, name, limit);
         struct timespec pause = { 0, 50 * 1000000 };
         nanosleep (&pause, NULL);

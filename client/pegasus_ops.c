@@ -68,7 +68,7 @@ pegasus_set (pegasus_client_t *self, const void *hk, size_t hk_len, const void *
     if (s_check_hash_key (hk_len, false))
         return PEGASUS_INVALID_ARGUMENT;
     msg_t *request = s_set_request (hk, hk_len, sk, sk_len, value, value_len, ttl_seconds, false), *reply;
-    int rc = pegasus_execute (self, &request, s_hash (hk, hk_len, sk, sk_len), -1, true,
+    int rc = pegasus_execute (self, &request, s_hash (hk, hk_len, sk, sk_len), -1, false,
                               timeout_ms, &reply);
     msg_destroy (&reply);
     return rc;
@@ -145,7 +145,7 @@ pegasus_del (pegasus_client_t *self, const void *hk, size_t hk_len, const void *
     if (s_check_hash_key (hk_len, false))
         return PEGASUS_INVALID_ARGUMENT;
     msg_t *request = s_del_request (hk, hk_len, sk, sk_len, false), *reply;
-    int rc = pegasus_execute (self, &request, s_hash (hk, hk_len, sk, sk_len), -1, true,
+    int rc = pegasus_execute (self, &request, s_hash (hk, hk_len, sk, sk_len), -1, false,
                               timeout_ms, &reply);
     msg_destroy (&reply);
     return rc;
@@ -227,7 +227,7 @@ pegasus_multi_set (pegasus_client_t *self, const void *hk, size_t hk_len, const 
     r->n_kvs = count;
     r->ttl_seconds = ttl_seconds;
     msg_t *reply;
-    int rc = pegasus_execute (self, &request, s_hash (hk, hk_len, NULL, 0), -1, true, timeout_ms, &reply);
+    int rc = pegasus_execute (self, &request, s_hash (hk, hk_len, NULL, 0), -1, false, timeout_ms, &reply);
     msg_destroy (&reply);
     return rc;
 }
@@ -359,7 +359,7 @@ pegasus_multi_del (pegasus_client_t *self, const void *hk, size_t hk_len,
     for (size_t i = 0; i < count; i++)
         s_bytes (request, &r->sort_keys [i], sort_keys [i].data, sort_keys [i].len, false);
     r->n_sort_keys = count;
-    int rc = pegasus_execute (self, &request, s_hash (hk, hk_len, NULL, 0), -1, true, timeout_ms, &reply);
+    int rc = pegasus_execute (self, &request, s_hash (hk, hk_len, NULL, 0), -1, false, timeout_ms, &reply);
     if (rc == PEGASUS_OK && deleted)
         *deleted = ((Pg__WriteReply *) msg_body (reply))->count;
     msg_destroy (&reply);
@@ -648,7 +648,7 @@ s_async_done (op_t *op, int status, const char *error, msg_t **reply_p)
 }
 
 static int
-s_async (pegasus_client_t *self, msg_t *request, uint64_t hash, int timeout_ms,
+s_async (pegasus_client_t *self, msg_t *request, uint64_t hash, bool idempotent, int timeout_ms,
          pegasus_callback_t *callback, void *arg)
 {
     async_t *a = malloc (sizeof *a);
@@ -659,7 +659,8 @@ s_async (pegasus_client_t *self, msg_t *request, uint64_t hash, int timeout_ms,
     }
     a->callback = callback;
     a->arg = arg;
-    int rc = pegasus_execute_async (self, &request, hash, -1, true, timeout_ms, s_async_done, a);
+    int rc = pegasus_execute_async (self, &request, hash, -1, idempotent, timeout_ms,
+                                    s_async_done, a);
     if (rc != PEGASUS_OK)
         free (a);
     return rc;
@@ -673,7 +674,7 @@ pegasus_set_async (pegasus_client_t *self, const void *hk, size_t hk_len, const 
     if (s_check_hash_key (hk_len, false))
         return PEGASUS_INVALID_ARGUMENT;
     return s_async (self, s_set_request (hk, hk_len, sk, sk_len, value, value_len, ttl_seconds, true),
-                    s_hash (hk, hk_len, sk, sk_len), timeout_ms, callback, arg);
+                    s_hash (hk, hk_len, sk, sk_len), false, timeout_ms, callback, arg);
 }
 
 int
@@ -683,7 +684,7 @@ pegasus_get_async (pegasus_client_t *self, const void *hk, size_t hk_len, const 
     if (s_check_hash_key (hk_len, false))
         return PEGASUS_INVALID_ARGUMENT;
     return s_async (self, s_get_request (hk, hk_len, sk, sk_len, false, true),
-                    s_hash (hk, hk_len, sk, sk_len), timeout_ms, callback, arg);
+                    s_hash (hk, hk_len, sk, sk_len), true, timeout_ms, callback, arg);
 }
 
 int
@@ -693,5 +694,5 @@ pegasus_del_async (pegasus_client_t *self, const void *hk, size_t hk_len, const 
     if (s_check_hash_key (hk_len, false))
         return PEGASUS_INVALID_ARGUMENT;
     return s_async (self, s_del_request (hk, hk_len, sk, sk_len, true),
-                    s_hash (hk, hk_len, sk, sk_len), timeout_ms, callback, arg);
+                    s_hash (hk, hk_len, sk, sk_len), false, timeout_ms, callback, arg);
 }

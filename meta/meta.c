@@ -7,13 +7,12 @@
     old configuration stands and the caller gets IO_ERROR.
 */
 #include "meta/meta.h"
+#include "meta/meta_impl.h"
 #include "meta/metastore.h"
 #include "common/wiretypes.h"
 #include "runtime/config.h"
 #include "runtime/log.h"
 #include "runtime/rt.h"
-#include "runtime/strmap.h"
-#include "runtime/u64map.h"
 #include "meta.pb-c.h"
 
 #include <errno.h>
@@ -25,52 +24,15 @@
 
 #define MAX_PARTITIONS 1024
 #define MAX_REPLICAS 5
-#define TICK_MS 1000
+#define TICK_MS 250
 
 static const msg_kind_t s_kind_tick = { "meta.tick" };
-
-typedef struct {
-    Pg__AppInfo *info;
-    Pg__PartitionConfig **parts;
-} app_t;
-
-typedef struct {
-    char *address;
-    int64_t last_beacon_ms;             //  monotonic; 0 = never
-    bool alive;
-    u64map_t *reports;                  //  logwriter-style id -> report_t
-    actor_t *stub;                      //  "<address>/stub", for pushes
-} node_t;
-
-typedef struct {
-    int state;
-    uint64_t ballot;
-    uint64_t last_committed;
-} report_t;
-
-typedef struct {
-    actor_t *self;
-    metastore_t *store;
-    u64map_t *apps;                     //  id -> app_t
-    strmap_t *names;                    //  name -> app_t, available ones
-    strmap_t *nodes;                    //  address -> node_t
-    uint32_t next_app_id;
-    uint64_t config_version;
-    int64_t hold_seconds;
-    int64_t node_grace_ms;
-} meta_t;
-
-static inline uint64_t
-s_id (uint32_t app_id, uint32_t partition)
-{
-    return (uint64_t) app_id << 32 | partition;
-}
 
 //  ---------------------------------------------------------------------------
 //  Owned protobuf structs
 
-static void *
-s_copy (const ProtobufCMessage *source)
+void *
+meta_copy (const ProtobufCMessage *source)
 {
     size_t len = protobuf_c_message_get_packed_size (source);
     uint8_t *bytes = malloc (len ? len : 1);
@@ -82,8 +44,8 @@ s_copy (const ProtobufCMessage *source)
     return copy;
 }
 
-static int
-s_set_string (char **field, const char *value)
+int
+meta_set_string (char **field, const char *value)
 {
     char *copy = strdup (value);
     if (!copy)
@@ -94,8 +56,8 @@ s_set_string (char **field, const char *value)
     return 0;
 }
 
-static void
-s_app_free (app_t *app)
+void
+meta_app_free (app_t *app)
 {
     if (!app)
         return;
@@ -109,33 +71,33 @@ s_app_free (app_t *app)
 }
 
 //  A copy of app (info and partitions), for a change to be made on.
-static app_t *
-s_app_clone (const app_t *app)
+app_t *
+meta_app_clone (const app_t *app)
 {
     app_t *copy = calloc (1, sizeof *copy);
-    if (!copy || !(copy->info = s_copy (&app->info->base))
+    if (!copy || !(copy->info = meta_copy (&app->info->base))
     ||  !(copy->parts = calloc (app->info->partition_count, sizeof *copy->parts))) {
-        s_app_free (copy);
+        meta_app_free (copy);
         return NULL;
     }
     for (uint32_t i = 0; i < app->info->partition_count; i++)
-        if (!(copy->parts [i] = s_copy (&app->parts [i]->base))) {
-            s_app_free (copy);
+        if (!(copy->parts [i] = meta_copy (&app->parts [i]->base))) {
+            meta_app_free (copy);
             return NULL;
         }
     return copy;
 }
 
-static void s_forget_reports (meta_t *self, uint32_t app_id);
+static void s_forget_reports (meta_t *self, uint32_t app_id, int64_t partition);
 
 //  Persists `next` (a changed copy of the table at its id) and puts it in
 //  place of the old one. Returns 0, or -1 with the old one unchanged.
-static int
-s_commit (meta_t *self, app_t *next)
+int
+meta_commit (meta_t *self, app_t *next)
 {
     if (metastore_save (self->store, next->info, next->parts, next->info->partition_count,
                         self->next_app_id)) {
-        s_app_free (next);
+        meta_app_free (next);
         return -1;
     }
     app_t *old = u64map_get (self->apps, next->info->app_id);
@@ -145,19 +107,26 @@ s_commit (meta_t *self, app_t *next)
     u64map_put (self->apps, next->info->app_id, next);
     if (next->info->status == PG__APP_STATUS__APP_AVAILABLE)
         strmap_put (self->names, next->info->name, next);
-    s_app_free (old);
+
     self->config_version++;
-    //  What servers said about this table predates the change: a table
-    //  counts as served again only on reports made after it.
-    s_forget_reports (self, next->info->app_id);
+    //  What servers said about what changed predates the change: a
+    //  partition counts as served again only on reports made after it.
+    if (!old || old->info->status != next->info->status
+    ||  old->info->partition_count != next->info->partition_count)
+        s_forget_reports (self, next->info->app_id, -1);
+    else
+        for (uint32_t i = 0; i < next->info->partition_count; i++)
+            if (old->parts [i]->ballot != next->parts [i]->ballot)
+                s_forget_reports (self, next->info->app_id, i);
+    meta_app_free (old);
     return 0;
 }
 
 //  ---------------------------------------------------------------------------
 //  Nodes
 
-static node_t *
-s_node (meta_t *self, const char *address)
+node_t *
+meta_node (meta_t *self, const char *address)
 {
     node_t *node = strmap_get (self->nodes, address);
     if (node)
@@ -179,8 +148,9 @@ s_node (meta_t *self, const char *address)
     return node;
 }
 
+//  Forgets reports of a table's partition (-1: of all of them).
 static void
-s_forget_reports (meta_t *self, uint32_t app_id)
+s_forget_reports (meta_t *self, uint32_t app_id, int64_t partition)
 {
     size_t cursor = 0;
     const char *address;
@@ -193,7 +163,8 @@ s_forget_reports (meta_t *self, uint32_t app_id)
             uint64_t id;
             void *report;
             while (u64map_next (node->reports, &c2, &id, &report) == 0)
-                if ((uint32_t) (id >> 32) == app_id) {
+                if ((uint32_t) (id >> 32) == app_id
+                &&  (partition < 0 || (uint32_t) id == (uint32_t) partition)) {
                     free (u64map_take (node->reports, id));
                     again = true;       //  the map changed under the cursor
                     break;
@@ -202,15 +173,15 @@ s_forget_reports (meta_t *self, uint32_t app_id)
     }
 }
 
-static bool
-s_alive (meta_t *self, node_t *node)
+bool
+meta_alive (meta_t *self, node_t *node)
 {
     return node->last_beacon_ms
         && actor_now_ms (self->self) - node->last_beacon_ms <= self->node_grace_ms;
 }
 
-static void
-s_count_roles (meta_t *self, const char *address, uint32_t *primaries, uint32_t *secondaries)
+void
+meta_count_roles (meta_t *self, const char *address, uint32_t *primaries, uint32_t *secondaries)
 {
     *primaries = *secondaries = 0;
     size_t cursor = 0;
@@ -244,10 +215,10 @@ s_pick_node (meta_t *self, uint32_t *extra_primaries)
     while (strmap_next (self->nodes, &cursor, &address, &value) == 0) {
         node_t *node = value;
         index++;
-        if (!s_alive (self, node))
+        if (!meta_alive (self, node))
             continue;
         uint32_t p, s;
-        s_count_roles (self, node->address, &p, &s);
+        meta_count_roles (self, node->address, &p, &s);
         p += extra_primaries ? extra_primaries [index - 1] : 0;
         if (!best || p < best_p || (p == best_p && p + s < best_r)
         ||  (p == best_p && p + s == best_r && strcmp (node->address, best->address) < 0)) {
@@ -276,6 +247,8 @@ s_node_index (meta_t *self, node_t *target)
 //  ---------------------------------------------------------------------------
 //  Config sync
 
+//  Members, and the candidates of a partition that lost them all (opened
+//  inactive, so they report how far their logs go).
 static bool
 s_assigned (const Pg__PartitionConfig *p, const char *address)
 {
@@ -284,7 +257,17 @@ s_assigned (const Pg__PartitionConfig *p, const char *address)
     for (size_t k = 0; k < p->n_secondaries; k++)
         if (!strcmp (p->secondaries [k], address))
             return true;
+    for (size_t k = 0; !*p->primary && k < p->n_candidates; k++)
+        if (!strcmp (p->candidates [k], address))
+            return true;
     return false;
+}
+
+report_t *
+meta_report (meta_t *self, const char *address, uint32_t app_id, uint32_t partition)
+{
+    node_t *node = *address ? strmap_get (self->nodes, address) : NULL;
+    return node ? u64map_get (node->reports, meta_id (app_id, partition)) : NULL;
 }
 
 //  The full set of assignments of one node, in a BeaconReply.
@@ -340,15 +323,15 @@ s_sync_reply (meta_t *self, const char *address)
 }
 
 //  Pushes each node its assignments now (beacons would, a second later).
-static void
-s_push (meta_t *self)
+void
+meta_push (meta_t *self)
 {
     size_t cursor = 0;
     const char *address;
     void *value;
     while (strmap_next (self->nodes, &cursor, &address, &value) == 0) {
         node_t *node = value;
-        if (!s_alive (self, node))
+        if (!meta_alive (self, node))
             continue;
         msg_t *sync = s_sync_reply (self, node->address);
         if (sync)
@@ -404,7 +387,7 @@ s_on_create (meta_t *self, msg_t *request)
     if (!extra || !app || !(app->info = malloc (sizeof *app->info))
     ||  !(app->parts = calloc (pc, sizeof *app->parts))) {
         free (extra);
-        s_app_free (app);
+        meta_app_free (app);
         actor_reply_error (me, request, PG__STATUS__INTERNAL, "out of memory");
         return;
     }
@@ -414,7 +397,7 @@ s_on_create (meta_t *self, msg_t *request)
     app->info->replica_count = req->replica_count;
     app->info->status = PG__APP_STATUS__APP_AVAILABLE;
     app->info->create_ms = actor_wall_ms (me);
-    int rc = s_set_string (&app->info->name, req->name);
+    int rc = meta_set_string (&app->info->name, req->name);
     if (req->n_envs && rc == 0) {
         app->info->envs = calloc (req->n_envs, sizeof *app->info->envs);
         for (size_t i = 0; app->info->envs && i < req->n_envs; i++) {
@@ -435,7 +418,7 @@ s_on_create (meta_t *self, msg_t *request)
         node_t *node = s_pick_node (self, extra);
         if (!node) {
             free (extra);
-            s_app_free (app);
+            meta_app_free (app);
             actor_reply_error (me, request, PG__STATUS__NOT_ENOUGH_MEMBER,
                                "no live replica server to place partitions on");
             return;
@@ -452,16 +435,16 @@ s_on_create (meta_t *self, msg_t *request)
         p->partition_index = i;
         p->ballot = 1;
         p->max_replica_count = req->replica_count;
-        rc = s_set_string (&p->primary, node->address);
+        rc = meta_set_string (&p->primary, node->address);
     }
     free (extra);
     if (rc) {
-        s_app_free (app);
+        meta_app_free (app);
         actor_reply_error (me, request, PG__STATUS__INTERNAL, "out of memory");
         return;
     }
     self->next_app_id++;
-    if (s_commit (self, app)) {
+    if (meta_commit (self, app)) {
         self->next_app_id--;
         actor_reply_error (me, request, PG__STATUS__IO_ERROR, "meta could not persist the table");
         return;
@@ -473,7 +456,7 @@ s_on_create (meta_t *self, msg_t *request)
     if (reply)
         body->app_id = self->next_app_id - 1;
     actor_reply (me, request, &reply);
-    s_push (self);
+    meta_push (self);
 }
 
 static void
@@ -486,7 +469,7 @@ s_on_drop (meta_t *self, msg_t *request)
                            req->name);
         return;
     }
-    app_t *next = s_app_clone (app);
+    app_t *next = meta_app_clone (app);
     if (!next) {
         actor_reply_error (self->self, request, PG__STATUS__INTERNAL, "out of memory");
         return;
@@ -497,7 +480,7 @@ s_on_drop (meta_t *self, msg_t *request)
     next->info->expire_ms = next->info->drop_ms + hold * 1000;
     uint32_t app_id = next->info->app_id;
     int64_t expire = next->info->expire_ms;
-    if (s_commit (self, next)) {
+    if (meta_commit (self, next)) {
         actor_reply_error (self->self, request, PG__STATUS__IO_ERROR, "meta could not persist the drop");
         return;
     }
@@ -509,7 +492,7 @@ s_on_drop (meta_t *self, msg_t *request)
         body->expire_ms = expire;
     }
     actor_reply (self->self, request, &reply);
-    s_push (self);
+    meta_push (self);
 }
 
 static void
@@ -533,15 +516,15 @@ s_on_recall (meta_t *self, msg_t *request)
                            "a table named %s exists: recall under another name", name);
         return;
     }
-    app_t *next = s_app_clone (app);
-    if (!next || s_set_string (&next->info->name, name)) {
-        s_app_free (next);
+    app_t *next = meta_app_clone (app);
+    if (!next || meta_set_string (&next->info->name, name)) {
+        meta_app_free (next);
         actor_reply_error (self->self, request, PG__STATUS__INTERNAL, "out of memory");
         return;
     }
     next->info->status = PG__APP_STATUS__APP_AVAILABLE;
     next->info->drop_ms = next->info->expire_ms = 0;
-    if (s_commit (self, next)) {
+    if (meta_commit (self, next)) {
         actor_reply_error (self->self, request, PG__STATUS__IO_ERROR, "meta could not persist the recall");
         return;
     }
@@ -551,7 +534,7 @@ s_on_recall (meta_t *self, msg_t *request)
     if (reply)
         body->app = msg_copy_body (reply, &next->info->base);
     actor_reply (self->self, request, &reply);
-    s_push (self);
+    meta_push (self);
 }
 
 static void
@@ -599,8 +582,8 @@ s_on_query (meta_t *self, msg_t *request)
         Pg__PartitionConfig *p = app->parts [i];
         body->partitions [i] = msg_copy_body (reply, &p->base);
         node_t *node = *p->primary ? strmap_get (self->nodes, p->primary) : NULL;
-        report_t *report = node ? u64map_get (node->reports, s_id (p->app_id, i)) : NULL;
-        if (report && report->state == PG__REPLICA_STATE__REPLICA_SERVING && s_alive (self, node)) {
+        report_t *report = node ? u64map_get (node->reports, meta_id (p->app_id, i)) : NULL;
+        if (report && report->state == PG__REPLICA_STATE__REPLICA_SERVING && meta_alive (self, node)) {
             body->serving [body->n_serving++] = i;
             body->partitions [i]->last_committed_decree = report->last_committed;
         }
@@ -627,9 +610,9 @@ s_on_nodes (meta_t *self, msg_t *request)
             break;
         pg__node_info__init (info);
         info->address = msg_strdup (reply, node->address);
-        info->status = s_alive (self, node) ? PG__NODE_STATUS__NODE_ALIVE : PG__NODE_STATUS__NODE_UNALIVE;
+        info->status = meta_alive (self, node) ? PG__NODE_STATUS__NODE_ALIVE : PG__NODE_STATUS__NODE_UNALIVE;
         info->last_beacon_ms_ago = node->last_beacon_ms ? now - node->last_beacon_ms : -1;
-        s_count_roles (self, node->address, &info->primary_count, &info->secondary_count);
+        meta_count_roles (self, node->address, &info->primary_count, &info->secondary_count);
         body->nodes [body->n_nodes++] = info;
     }
     actor_reply (self->self, request, &reply);
@@ -644,15 +627,21 @@ s_on_beacon (meta_t *self, msg_t *request)
                            "beacon without a server address");
         return;
     }
-    node_t *node = s_node (self, req->node);
+    node_t *node = meta_node (self, req->node);
     if (!node) {
         actor_reply_error (self->self, request, PG__STATUS__INTERNAL, "out of memory");
         return;
+    }
+    if (node->incarnation && req->incarnation && node->incarnation != req->incarnation) {
+        log_notice ("replica server %s restarted", node->address);
+        meta_cure_restarted (self, node);
     }
     if (!node->alive)
         log_notice ("replica server %s is alive", node->address);
     node->alive = true;
     node->last_beacon_ms = actor_now_ms (self->self);
+    node->incarnation = req->incarnation;
+    node->start_ms = req->start_ms;
     //  The beacon lists every replica the node runs: forget the others.
     size_t cursor = 0;
     uint64_t old_id;
@@ -663,14 +652,24 @@ s_on_beacon (meta_t *self, msg_t *request)
     node->reports = u64map_new ();
     for (size_t i = 0; node->reports && i < req->n_replicas; i++) {
         Pg__ReplicaReport *r = req->replicas [i];
-        uint64_t id = s_id (r->app_id, r->partition_index);
+        uint64_t id = meta_id (r->app_id, r->partition_index);
         report_t *report = u64map_get (node->reports, id);
-        if (!report && (report = malloc (sizeof *report)) && u64map_put (node->reports, id, report)) {
+        if (!report && (report = calloc (1, sizeof *report))
+        &&  u64map_put (node->reports, id, report)) {
             free (report);
             report = NULL;
         }
-        if (report)
-            *report = (report_t) { r->state, r->ballot, r->last_committed_decree };
+        if (!report)
+            continue;
+        report->state = r->state;
+        report->role = r->role;
+        report->ballot = r->ballot;
+        report->last_committed = r->last_committed_decree;
+        report->last_prepared = r->last_prepared_decree;
+        report->nlearners = 0;
+        for (size_t k = 0; k < r->n_learners && k < META_MAX_LEARNERS; k++)
+            snprintf (report->learners [report->nlearners++], sizeof report->learners [0], "%s",
+                      r->learners [k]);
     }
     msg_t *reply;
     if (req->config_version != self->config_version)
@@ -681,8 +680,10 @@ s_on_beacon (meta_t *self, msg_t *request)
         if (reply)
             body->config_version = self->config_version;
     }
-    if (reply)
+    if (reply) {
+        ((Pg__BeaconReply *) msg_body (reply))->lease_ms = self->lease_ms;
         actor_reply (self->self, request, &reply);
+    }
 }
 
 //  Once a second: forget tables past their hold, notice dead servers.
@@ -707,25 +708,15 @@ s_tick (meta_t *self)
             log_notice ("table %s (id %u) passed its hold: forgotten", app->info->name,
                         app->info->app_id);
             u64map_take (self->apps, id);
-            s_app_free (app);
+            meta_app_free (app);
             changed = again = true;
             break;                      //  the map changed under the cursor
         }
     }
-    size_t cursor = 0;
-    const char *address;
-    void *value;
-    while (strmap_next (self->nodes, &cursor, &address, &value) == 0) {
-        node_t *node = value;
-        if (node->alive && !s_alive (self, node)) {
-            node->alive = false;
-            log_warning ("replica server %s missed its beacons for %" PRId64 " ms: unalive",
-                         node->address, self->node_grace_ms);
-        }
-    }
+    meta_cure_tick (self);
     if (changed) {
         self->config_version++;
-        s_push (self);
+        meta_push (self);
     }
 }
 
@@ -761,6 +752,18 @@ s_receive (actor_t *actor, msg_t **msg_p)
     if (msg_is (msg, &pg__list_nodes_request__descriptor))
         s_on_nodes (self, msg);
     else
+    if (msg_is (msg, &pg__update_config_request__descriptor))
+        meta_on_update_config (self, msg);
+    else
+    if (msg_is (msg, &pg__propose_request__descriptor))
+        meta_on_propose (self, msg);
+    else
+    if (msg_is (msg, &pg__set_meta_level_request__descriptor))
+        meta_on_set_level (self, msg);
+    else
+    if (msg_is (msg, &pg__get_meta_level_request__descriptor))
+        meta_on_get_level (self, msg);
+    else
         actor_reply_error (actor, msg, PG__STATUS__INVALID_ARGUMENT, "meta does not handle %s",
                            msg_kind_name (msg));
 }
@@ -772,13 +775,13 @@ s_load (void *ctx, const Pg__AppInfo *info, Pg__PartitionConfig **parts, size_t 
 {
     meta_t *self = ctx;
     app_t *app = calloc (1, sizeof *app);
-    if (!app || !(app->info = s_copy (&info->base)) || !(app->parts = calloc (count, sizeof *app->parts))) {
-        s_app_free (app);
+    if (!app || !(app->info = meta_copy (&info->base)) || !(app->parts = calloc (count, sizeof *app->parts))) {
+        meta_app_free (app);
         return;
     }
     for (size_t i = 0; i < count; i++)
-        if (!(app->parts [i] = s_copy (&parts [i]->base))) {
-            s_app_free (app);
+        if (!(app->parts [i] = meta_copy (&parts [i]->base))) {
+            meta_app_free (app);
             return;
         }
     u64map_put (self->apps, info->app_id, app);
@@ -790,6 +793,9 @@ typedef struct {
     const char *dir;
     int64_t hold_seconds;
     int64_t node_grace_ms;
+    int64_t lease_ms;
+    int64_t min_live_nodes;
+    int64_t learn_timeout_ms;
 } meta_args_t;
 
 static void s_fini (actor_t *actor);
@@ -804,15 +810,22 @@ s_init (actor_t *actor, void *args)
     self->self = actor;
     self->hold_seconds = a->hold_seconds;
     self->node_grace_ms = a->node_grace_ms;
+    self->lease_ms = a->lease_ms;
+    self->min_live_nodes = a->min_live_nodes;
+    self->learn_timeout_ms = a->learn_timeout_ms;
+    self->start_ms = actor_now_ms (actor);
+    self->proposals = u64map_new ();
     self->apps = u64map_new ();
     self->names = strmap_new ();
     self->nodes = strmap_new ();
     actor_set_state (actor, self);
-    if (!self->apps || !self->names || !self->nodes || !(self->store = metastore_open (a->dir))
+    if (!self->apps || !self->names || !self->nodes || !self->proposals
+    ||  !(self->store = metastore_open (a->dir))
     ||  metastore_load (self->store, s_load, self, &self->next_app_id)) {
         s_fini (actor);
         return -1;
     }
+    self->level = metastore_level (self->store, PG__META_LEVEL__LEVEL_STEADY);
     //  Versions from an earlier run must differ from ours: start from the
     //  wall clock, so every server resyncs after a meta restart.
     self->config_version = (uint64_t) actor_wall_ms (actor) << 16;
@@ -833,7 +846,7 @@ s_fini (actor_t *actor)
     uint64_t id;
     void *value;
     while (self->apps && u64map_next (self->apps, &cursor, &id, &value) == 0)
-        s_app_free (value);
+        meta_app_free (value);
     u64map_destroy (&self->apps);
     strmap_destroy (&self->names);
     const char *address;
@@ -850,6 +863,10 @@ s_fini (actor_t *actor)
         free (node);
     }
     strmap_destroy (&self->nodes);
+    cursor = 0;
+    while (self->proposals && u64map_next (self->proposals, &cursor, &id, &value) == 0)
+        free (value);
+    u64map_destroy (&self->proposals);
     metastore_close (&self->store);
     free (self);
     actor_set_state (actor, NULL);
@@ -862,9 +879,19 @@ meta_spawn (rt_t *rt, zconfig_t *config)
 {
     meta_args_t args;
     if (config_int (config, "meta/hold_seconds", 7 * 86400, 0, 100LL * 365 * 86400, &args.hold_seconds)
-    ||  config_int (config, "meta/node_grace_ms", 5000, 100, 3600000, &args.node_grace_ms)
+    ||  config_int (config, "meta/node_grace_ms", 3000, 100, 3600000, &args.node_grace_ms)
+    ||  config_int (config, "meta/lease_ms", args.node_grace_ms * 2 / 3, 50, 3600000,
+                    &args.lease_ms)
+    ||  config_int (config, "meta/min_live_nodes", 1, 1, 10000, &args.min_live_nodes)
+    ||  config_int (config, "meta/learn_timeout_ms", 30000, 1000, 3600000, &args.learn_timeout_ms)
     ||  wiretypes_register ())
         return NULL;
+    if (args.lease_ms >= args.node_grace_ms) {
+        //  A server must stop serving before meta hands its partitions on.
+        log_error ("config: meta/lease_ms (%" PRId64 ") must be below meta/node_grace_ms (%" PRId64 ")",
+                   args.lease_ms, args.node_grace_ms);
+        return NULL;
+    }
     const char *data_dir = config_str (config, "node/data_dir", ".");
     char dir [4200];
     snprintf (dir, sizeof dir, "%s/meta", data_dir);

@@ -14,6 +14,7 @@ struct metastore_t {
 };
 
 #define NEXT_ID_KEY "next_app_id"
+#define LEVEL_KEY "meta_level"
 
 metastore_t *
 metastore_open (const char *dir)
@@ -194,4 +195,34 @@ metastore_remove (metastore_t *self, uint32_t app_id, uint32_t partition_count)
         rocksdb_writebatch_delete (batch, key, strlen (key));
     }
     return s_commit (self, batch);
+}
+
+int
+metastore_set_level (metastore_t *self, int level)
+{
+    rocksdb_writebatch_t *batch = rocksdb_writebatch_create ();
+    char value = (char) ('0' + level);
+    rocksdb_writebatch_put (batch, LEVEL_KEY, strlen (LEVEL_KEY), &value, 1);
+    return s_commit (self, batch);
+}
+
+int
+metastore_level (metastore_t *self, int fallback)
+{
+    size_t len = 0;
+    char *error = NULL;
+    char *value = rocksdb_get (self->db, self->read, LEVEL_KEY, strlen (LEVEL_KEY), &len, &error);
+    int level = fallback;
+    if (error) {
+        log_error ("metastore: cannot read the meta level: %s", error);
+        rocksdb_free (error);
+    }
+    else
+    if (value && len == 1 && value [0] >= '0' && value [0] <= '9')
+        level = value [0] - '0';
+    else
+    if (value)
+        log_error ("metastore: meta level record of %zu bytes ignored", len);
+    rocksdb_free (value);
+    return level;
 }

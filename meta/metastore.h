@@ -34,6 +34,14 @@ int
     metastore_save (metastore_t *self, const Pg__AppInfo *app,
                     Pg__PartitionConfig *const *partitions, size_t count, uint32_t next_app_id);
 
+//  The meta level an operator set (pg.MetaLevel), synced; and reading it
+//  back (fallback if never set or unreadable).
+int
+    metastore_set_level (metastore_t *self, int level);
+
+int
+    metastore_level (metastore_t *self, int fallback);
+
 //  Deletes a table and its partitions (synced). 0 or -1.
 int
     metastore_remove (metastore_t *self, uint32_t app_id, uint32_t partition_count);

@@ -1,0 +1,139 @@
+/*  meta_impl: the meta actor's state and what its files share. meta.c:
+    tables, routing, beacons and config sync; meta_cure.c: failure
+    detection, reconfiguration (PacificA's configuration manager), the
+    cure that restores replica counts, and the operator's levers. */
+#ifndef META_META_IMPL_H
+#define META_META_IMPL_H
+
+#include "meta/metastore.h"
+#include "runtime/actor.h"
+#include "runtime/strmap.h"
+#include "runtime/u64map.h"
+#include "meta.pb-c.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct {
+    Pg__AppInfo *info;
+    Pg__PartitionConfig **parts;
+} app_t;
+
+typedef struct {
+    char *address;
+    int64_t last_beacon_ms;             //  monotonic; 0 = never
+    bool alive;
+    uint64_t incarnation;               //  of the process that beaconed last
+    int64_t start_ms;                   //  its start (wall)
+    u64map_t *reports;                  //  logwriter-style id -> report_t
+    actor_t *stub;                      //  "<address>/stub", for pushes
+} node_t;
+
+#define META_MAX_LEARNERS 4
+
+typedef struct {
+    int state;                          //  pg.ReplicaState
+    int role;                           //  pg.ReplicaRole
+    uint64_t ballot;
+    uint64_t last_committed;
+    uint64_t last_prepared;
+    size_t nlearners;
+    char learners [META_MAX_LEARNERS][256];
+} report_t;
+
+//  A secondary meta asked a primary to add (it learns first).
+typedef struct {
+    char node [256];
+    int64_t at_ms;
+} proposal_t;
+
+typedef struct {
+    actor_t *self;
+    metastore_t *store;
+    u64map_t *apps;                     //  id -> app_t
+    strmap_t *names;                    //  name -> app_t, available ones
+    strmap_t *nodes;                    //  address -> node_t
+    u64map_t *proposals;                //  partition id -> proposal_t
+    uint32_t next_app_id;
+    uint64_t config_version;
+    int64_t hold_seconds;
+    int64_t node_grace_ms;
+    int64_t lease_ms;
+    int64_t min_live_nodes;
+    int64_t learn_timeout_ms;
+    int level;                          //  pg.MetaLevel
+    int64_t start_ms;                   //  monotonic, when this meta started
+} meta_t;
+
+static inline uint64_t
+meta_id (uint32_t app_id, uint32_t partition)
+{
+    return (uint64_t) app_id << 32 | partition;
+}
+
+//  A deep copy of a protobuf message, malloc'd (free with free_unpacked).
+void *
+    meta_copy (const ProtobufCMessage *source);
+
+//  Replaces a malloc'd protobuf string field. 0 or -1.
+int
+    meta_set_string (char **field, const char *value);
+
+void
+    meta_app_free (app_t *app);
+
+//  A copy of app (info and partitions), for a change to be made on.
+app_t *
+    meta_app_clone (const app_t *app);
+
+//  Persists `next` (a changed copy of the table at its id) and puts it in
+//  place of the old one. Returns 0, or -1 with the old one unchanged
+//  (next freed either way).
+int
+    meta_commit (meta_t *self, app_t *next);
+
+//  The node of an address (created on first use). NULL if out of memory.
+node_t *
+    meta_node (meta_t *self, const char *address);
+
+bool
+    meta_alive (meta_t *self, node_t *node);
+
+void
+    meta_count_roles (meta_t *self, const char *address, uint32_t *primaries,
+                      uint32_t *secondaries);
+
+//  Pushes every live node its assignments.
+void
+    meta_push (meta_t *self);
+
+//  A node's last report of a replica, or NULL.
+report_t *
+    meta_report (meta_t *self, const char *address, uint32_t app_id, uint32_t partition);
+
+//  ---------------------------------------------------------------------------
+//  meta_cure.c
+
+//  The beacon came from a new process at that address: it lost whatever
+//  it held in memory, so it leaves every configuration (and learns back).
+void
+    meta_cure_restarted (meta_t *self, node_t *node);
+
+//  Every tick: dead nodes out of configurations, then (level permitting)
+//  primaries for partitions without one and learners where replicas lack.
+void
+    meta_cure_tick (meta_t *self);
+
+void
+    meta_on_update_config (meta_t *self, msg_t *request);
+
+void
+    meta_on_propose (meta_t *self, msg_t *request);
+
+void
+    meta_on_set_level (meta_t *self, msg_t *request);
+
+void
+    meta_on_get_level (meta_t *self, msg_t *request);
+
+#endif
