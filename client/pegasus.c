@@ -289,10 +289,12 @@ s_retry_later (cstate_t *self, op_t *op)
         backoff = 1000;
     backoff = backoff / 2 + (int64_t) rtrand_below (actor_random (self->self), (uint64_t) backoff);
     if (now + backoff >= op->deadline_ms) {
+        //  Only refusals get here (an ambiguous write is never retried),
+        //  so the last refusal is the answer: the op did not run.
         char error [400];
-        snprintf (error, sizeof error, "no answer before the deadline (last: %s %s)",
-                  status_name (op->last_status), op->last_error);
-        s_complete (op, PG__STATUS__TIMEOUT, error, NULL);
+        snprintf (error, sizeof error, "still refused at the deadline: %s",
+                  op->last_error);
+        s_complete (op, op->last_status ? op->last_status : PG__STATUS__TIMEOUT, error, NULL);
         return;
     }
     op_t **body;
@@ -331,9 +333,11 @@ s_on_reply (actor_t *actor, msg_t **reply_p, void *arg)
         case PG__STATUS__UNREACHABLE:
         case PG__STATUS__SHUTDOWN:
         case PG__STATUS__OUTCOME_UNKNOWN:
+            //  The primary may be gone: the next op must not go there
+            //  blindly, whether or not this one is retried.
+            s_forget_primary (self, op);
+            s_refresh (self);
             if (op->idempotent) {
-                s_forget_primary (self, op);
-                s_refresh (self);
                 s_retry_later (self, op);
                 return;
             }

@@ -444,6 +444,40 @@ int
 int
     pegasus_wait_table_ready (const char *meta_servers, const char *name, int timeout_ms);
 
+//  Manual reconfiguration of one partition (meta checks it is safe).
+enum {
+    PEGASUS_PROPOSE_ASSIGN_PRIMARY = 1,         //  a partition without primary gets node
+    PEGASUS_PROPOSE_UPGRADE_TO_PRIMARY = 2,     //  secondary node leads; the old primary follows
+    PEGASUS_PROPOSE_ADD_SECONDARY = 3,          //  node learns, then joins
+    PEGASUS_PROPOSE_DOWNGRADE_TO_SECONDARY = 5, //  primary node follows; the best secondary leads
+    PEGASUS_PROPOSE_REMOVE = 6                  //  node leaves (a primary only with force)
+};
+
+int
+    pegasus_propose (const char *meta_servers, const char *table, uint32_t partition, int type,
+                     const char *node, bool force, int timeout_ms);
+
+//  Meta levels: how much meta changes on its own.
+enum {
+    PEGASUS_LEVEL_STEADY = 0,           //  heals: failures, primaries, replica counts
+    PEGASUS_LEVEL_FREEZED = 1,          //  handles failures only
+    PEGASUS_LEVEL_LIVELY = 2            //  steady (balancing to come)
+};
+
+typedef struct {
+    int level;
+    bool frozen;                        //  too few servers alive: acting as FREEZED
+    uint32_t alive_nodes;
+    uint32_t min_live_nodes;
+} pegasus_meta_level_t;
+
+int
+    pegasus_set_meta_level (const char *meta_servers, int level, pegasus_meta_level_t *out,
+                            int timeout_ms);
+
+int
+    pegasus_get_meta_level (const char *meta_servers, pegasus_meta_level_t *out, int timeout_ms);
+
 #ifdef __cplusplus
 }
 #endif

@@ -218,3 +218,61 @@ pegasus_wait_table_ready (const char *meta, const char *name, int timeout_ms)
         nanosleep (&pause, NULL);
     }
 }
+
+int
+pegasus_propose (const char *meta, const char *table, uint32_t partition, int type,
+                 const char *node, bool force, int timeout_ms)
+{
+    if (!table || !node || !strchr (node, ':')
+    ||  (type != PEGASUS_PROPOSE_ASSIGN_PRIMARY && type != PEGASUS_PROPOSE_UPGRADE_TO_PRIMARY
+      && type != PEGASUS_PROPOSE_ADD_SECONDARY && type != PEGASUS_PROPOSE_DOWNGRADE_TO_SECONDARY
+      && type != PEGASUS_PROPOSE_REMOVE))
+        return pegasus_fail (PEGASUS_INVALID_ARGUMENT,
+                             "a table, a proposal type and a node (host:port) are needed");
+    Pg__ProposeRequest *r;
+    msg_t *request = msg_new (&pg__propose_request__descriptor, (void **) &r), *reply;
+    if (request) {
+        r->app_name = msg_strdup (request, table);
+        r->partition_index = partition;
+        r->type = type;
+        r->node = msg_strdup (request, node);
+        r->force = force;
+    }
+    int rc = s_call (meta, request, timeout_ms, &reply);
+    msg_destroy (&reply);
+    return rc;
+}
+
+static int
+s_level (const char *meta, msg_t *request, pegasus_meta_level_t *out, int timeout_ms)
+{
+    msg_t *reply;
+    int rc = s_call (meta, request, timeout_ms, &reply);
+    if (rc == PEGASUS_OK && out) {
+        Pg__MetaLevelReply *body = msg_body (reply);
+        out->level = body->level;
+        out->frozen = body->frozen;
+        out->alive_nodes = body->alive_nodes;
+        out->min_live_nodes = body->min_live_nodes;
+    }
+    msg_destroy (&reply);
+    return rc;
+}
+
+int
+pegasus_set_meta_level (const char *meta, int level, pegasus_meta_level_t *out, int timeout_ms)
+{
+    Pg__SetMetaLevelRequest *r;
+    msg_t *request = msg_new (&pg__set_meta_level_request__descriptor, (void **) &r);
+    if (request)
+        r->level = level;
+    return s_level (meta, request, out, timeout_ms);
+}
+
+int
+pegasus_get_meta_level (const char *meta, pegasus_meta_level_t *out, int timeout_ms)
+{
+    void *body;
+    msg_t *request = msg_new (&pg__get_meta_level_request__descriptor, &body);
+    return s_level (meta, request, out, timeout_ms);
+}

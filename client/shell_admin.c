@@ -257,3 +257,80 @@ shell_cmd_actors (shell_t *self, int argc, char **argv)
     pegasus_runtime_release ();
     return 0;
 }
+
+int
+shell_cmd_propose (shell_t *self, int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int type;
+    } types [] = {
+        { "assign_primary", PEGASUS_PROPOSE_ASSIGN_PRIMARY },
+        { "upgrade_to_primary", PEGASUS_PROPOSE_UPGRADE_TO_PRIMARY },
+        { "add_secondary", PEGASUS_PROPOSE_ADD_SECONDARY },
+        { "downgrade_to_secondary", PEGASUS_PROPOSE_DOWNGRADE_TO_SECONDARY },
+        { "remove", PEGASUS_PROPOSE_REMOVE },
+    };
+    bool force = argc == 6 && !strcmp (argv [5], "--force");
+    if (argc != 5 && !force)
+        return shell_error (PEGASUS_INVALID_ARGUMENT,
+                            "usage: propose <table> <partition> <assign_primary|upgrade_to_primary|"
+                            "add_secondary|downgrade_to_secondary|remove> <host:port> [--force]");
+    long long partition;
+    if (shell_int (argv [2], "partition", 0, 1023, &partition))
+        return 1;
+    int type = 0;
+    for (size_t i = 0; i < sizeof types / sizeof types [0]; i++)
+        if (!strcmp (argv [3], types [i].name))
+            type = types [i].type;
+    if (!type)
+        return shell_error (PEGASUS_INVALID_ARGUMENT, "unknown proposal '%s'", argv [3]);
+    int rc = pegasus_propose (self->meta, argv [1], (uint32_t) partition, type, argv [4], force,
+                              self->timeout_ms);
+    if (rc != PEGASUS_OK)
+        return shell_failed (rc);
+    fprintf (self->out, "OK\n");
+    return 0;
+}
+
+static const char *const s_levels [] = { "steady", "freezed", "lively" };
+
+static void
+s_print_level (shell_t *self, const pegasus_meta_level_t *level)
+{
+    fprintf (self->out, "level %s%s, %u servers alive (min_live_nodes %u)\n",
+             level->level >= 0 && level->level <= 2 ? s_levels [level->level] : "?",
+             level->frozen ? " (frozen: too few servers alive)" : "", level->alive_nodes,
+             level->min_live_nodes);
+}
+
+int
+shell_cmd_set_meta_level (shell_t *self, int argc, char **argv)
+{
+    int level = -1;
+    for (int i = 0; argc == 2 && i < 3; i++)
+        if (!strcmp (argv [1], s_levels [i]))
+            level = i;
+    if (level < 0)
+        return shell_error (PEGASUS_INVALID_ARGUMENT, "usage: set_meta_level <steady|freezed|lively>");
+    pegasus_meta_level_t out;
+    int rc = pegasus_set_meta_level (self->meta, level, &out, self->timeout_ms);
+    if (rc != PEGASUS_OK)
+        return shell_failed (rc);
+    s_print_level (self, &out);
+    return 0;
+}
+
+int
+shell_cmd_get_meta_level (shell_t *self, int argc, char **argv)
+{
+    (void) argv;
+    if (argc != 1)
+        return shell_error (PEGASUS_INVALID_ARGUMENT, "usage: get_meta_level");
+    pegasus_meta_level_t out;
+    int rc = pegasus_get_meta_level (self->meta, &out, self->timeout_ms);
+    if (rc != PEGASUS_OK)
+        return shell_failed (rc);
+    s_print_level (self, &out);
+    return 0;
+}

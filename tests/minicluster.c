@@ -20,11 +20,14 @@ s_launch (minicluster_t *self, int i, const char *bind)
              "node\n    roles = %s\n    data_dir = %s\n    log_file = %s.log\n"
              "runtime\n    workers = 2\n    log_level = info\n"
              "transport\n    bind = %s\n"
-             "meta\n    servers = %s\n    node_grace_ms = 2000\n"
-             "replica\n    beacon_ms = 200\n    checkpoint_ms = 500\n"
+             "meta\n    servers = %s\n%s"
+             "replica\n    checkpoint_ms = 500\n%s"
              "    block_cache = 16M\n    write_budget = 32M\n"
              "%s\n",
-             i ? "replica" : "meta", dir, dir, bind, self->meta, self->extra ? self->extra : "");
+             i ? "replica" : "meta", dir, dir, bind, self->meta,
+             self->product_timing ? "" : "    node_grace_ms = 2000\n",
+             self->product_timing ? "" : "    beacon_ms = 200\n",
+             self->extra ? self->extra : "");
     fclose (cfg);
     char *argv [] = { (char *) testutil_program ("pegasusd"), "-c", path, NULL };
     int out;
@@ -47,6 +50,12 @@ s_launch (minicluster_t *self, int i, const char *bind)
 minicluster_t *
 minicluster_start (int replicas, const char *extra)
 {
+    return minicluster_start_timed (replicas, extra, false);
+}
+
+minicluster_t *
+minicluster_start_timed (int replicas, const char *extra, bool product_timing)
+{
     if (replicas < 1 || replicas > MINICLUSTER_MAX)
         return NULL;
     minicluster_t *self = calloc (1, sizeof *self);
@@ -56,6 +65,7 @@ minicluster_start (int replicas, const char *extra)
     }
     self->nreplicas = replicas;
     self->extra = extra;
+    self->product_timing = product_timing;
     if (s_launch (self, 0, "127.0.0.1:0")) {
         minicluster_stop (&self);
         return NULL;

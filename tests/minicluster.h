@@ -18,12 +18,18 @@ typedef struct {
     pid_t pids [MINICLUSTER_MAX + 1];   //  [0] = meta, [1..] = replicas
     char addresses [MINICLUSTER_MAX + 1][64];
     const char *extra;                  //  extra config text for every server
+    bool product_timing;                //  the product's beacon and grace, not the tests' short ones
 } minicluster_t;
 
 //  Starts meta and `replicas` replica servers. extra: more ZPL config for
 //  every server (or NULL). NULL on failure (reported on stderr).
 minicluster_t *
     minicluster_start (int replicas, const char *extra);
+
+//  The same, with the product's default beacon, lease and grace instead of
+//  the shorter ones that keep tests quick (failover figures use these).
+minicluster_t *
+    minicluster_start_timed (int replicas, const char *extra, bool product_timing);
 
 //  SIGKILLs server i (0 = meta).
 void
