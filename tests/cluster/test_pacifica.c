@@ -114,14 +114,14 @@ s_describe (fixture_t *f, uint32_t partition, pegasus_partition_t *out)
 static fixture_t *s_current;
 
 static fixture_t *
-s_start (int servers)
+s_start_with (int servers, const char *extra)
 {
     fixture_t *f = calloc (1, sizeof *f);
     assert_non_null (f);
     s_current = f;
     //  PACIFICA_PRODUCT_TIMING=1: the default beacon, lease and grace (for
     //  failover figures), not the tests' shorter ones.
-    f->cluster = minicluster_start_timed (servers, NULL, getenv ("PACIFICA_PRODUCT_TIMING") != NULL);
+    f->cluster = minicluster_start_timed (servers, extra, getenv ("PACIFICA_PRODUCT_TIMING") != NULL);
     assert_non_null (f->cluster);
     int64_t until = testutil_now_ms () + 30000;
     int rc;
@@ -139,6 +139,12 @@ s_start (int servers)
     for (int k = 0; k < KEYS; k++)
         assert_int_equal (s_set (f, k, "v0", 10000), PEGASUS_OK);
     return f;
+}
+
+static fixture_t *
+s_start (int servers)
+{
+    return s_start_with (servers, NULL);
 }
 
 static void
@@ -250,6 +256,39 @@ test_secondary_kill_and_rejoin (void **state)
     s_finish (&s_current);
 }
 
+//  With no committed entries kept in memory and RocksDB flushed often, a
+//  server that comes back learns from a checkpoint; then it is made the
+//  only one left, and serves everything.
+static void
+test_rejoin_from_checkpoint (void **state)
+{
+    (void) state;
+    fixture_t *f = s_start_with (3, "    learn_keep_bytes = 0\n");
+    minicluster_kill (f->cluster, 3);
+    char value [32];
+    for (int round = 0; round < 3; round++) {
+        snprintf (value, sizeof value, "c%d", round);
+        for (int k = 0; k < KEYS; k++) {
+            int64_t until = testutil_now_ms () + 30000;
+            while (s_set (f, k, value, 2000) != PEGASUS_OK)
+                assert_true (testutil_now_ms () < until);
+        }
+        usleep (700000);                //  past replica/checkpoint_ms: flushed
+    }
+    assert_int_equal (minicluster_restart (f->cluster, 3), 0);
+    assert_int_equal (pegasus_wait_table_ready (f->cluster->meta, "p", 60000), PEGASUS_OK);
+    minicluster_kill (f->cluster, 1);
+    minicluster_kill (f->cluster, 2);
+    //  Reads need only a primary: the learned copy.
+    s_check_all (f);
+    for (uint32_t p = 0; p < PARTITIONS; p++) {
+        pegasus_partition_t part;
+        s_describe (f, p, &part);
+        assert_string_equal (part.primary, f->cluster->addresses [3]);
+    }
+    s_finish (&s_current);
+}
+
 static void
 test_two_servers_killed (void **state)
 {
@@ -310,6 +349,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_teardown (test_three_replicas_and_primary_kill, s_teardown),
         cmocka_unit_test_teardown (test_secondary_kill_and_rejoin, s_teardown),
+        cmocka_unit_test_teardown (test_rejoin_from_checkpoint, s_teardown),
         cmocka_unit_test_teardown (test_two_servers_killed, s_teardown),
         cmocka_unit_test_teardown (test_meta_restart_under_load, s_teardown),
     };
