@@ -376,33 +376,54 @@ s_cure_count (meta_t *self, const Pg__PartitionConfig *p)
 //  ---------------------------------------------------------------------------
 //  Failure detection and cure
 
-void
-meta_cure_restarted (meta_t *self, node_t *node)
+//  Takes the nodes `gone` says out of every available table (and, with
+//  find_primary, gives primaries to partitions without one), committing
+//  each table that changed; then, with cure, restores replica counts.
+//  Pushes configurations if anything changed.
+static void
+s_sweep (meta_t *self, gone_fn *gone, void *ctx, bool find_primary, bool cure)
 {
-    bool changed = false;
-    size_t cursor = 0;
-    uint64_t id;
+    //  Commits replace tables in the map: walk a copy of the ids.
+    size_t n = u64map_size (self->apps), count = 0, cursor = 0;
+    uint64_t *ids = malloc ((n ? n : 1) * sizeof *ids), id;
     void *value;
-    app_t *pending [64];
-    size_t npending = 0;
-    while (u64map_next (self->apps, &cursor, &id, &value) == 0 && npending < 64)
+    if (!ids) {
+        log_error ("meta: out of memory checking configurations");
+        return;
+    }
+    while (count < n && u64map_next (self->apps, &cursor, &id, &value) == 0)
         if (((app_t *) value)->info->status == PG__APP_STATUS__APP_AVAILABLE)
-            pending [npending++] = value;
-    for (size_t a = 0; a < npending; a++) {
-        app_t *next = meta_app_clone (pending [a]);
+            ids [count++] = id;
+    bool changed = false;
+    for (size_t a = 0; a < count; a++) {
+        app_t *app = u64map_get (self->apps, ids [a]);
+        app_t *next = app ? meta_app_clone (app) : NULL;
         if (!next)
             continue;
         bool touched = false;
-        for (uint32_t i = 0; i < next->info->partition_count; i++)
-            touched |= s_take_out (self, next->parts [i], s_gone_node, node->address);
+        for (uint32_t i = 0; i < next->info->partition_count; i++) {
+            touched |= s_take_out (self, next->parts [i], gone, ctx);
+            if (find_primary)
+                touched |= s_find_primary (self, next->parts [i]);
+        }
         if (!touched)
             meta_app_free (next);
         else
         if (meta_commit (self, next) == 0)
             changed = true;
+        app = u64map_get (self->apps, ids [a]);
+        for (uint32_t i = 0; cure && app && i < app->info->partition_count; i++)
+            s_cure_count (self, app->parts [i]);
     }
+    free (ids);
     if (changed)
         meta_push (self);
+}
+
+void
+meta_cure_restarted (meta_t *self, node_t *node)
+{
+    s_sweep (self, s_gone_node, node->address, false, false);
 }
 
 void
@@ -420,38 +441,7 @@ meta_cure_tick (meta_t *self)
         }
     }
     bool frozen = s_alive_count (self) < (uint32_t) self->min_live_nodes;
-    bool cure = !frozen && self->level != PG__META_LEVEL__LEVEL_FREEZED;
-    bool changed = false;
-    //  The apps map changes under us as we commit: collect first.
-    uint64_t ids [1024];
-    size_t nids = 0;
-    uint64_t id;
-    cursor = 0;
-    while (u64map_next (self->apps, &cursor, &id, &value) == 0 && nids < 1024)
-        if (((app_t *) value)->info->status == PG__APP_STATUS__APP_AVAILABLE)
-            ids [nids++] = id;
-    for (size_t a = 0; a < nids; a++) {
-        app_t *app = u64map_get (self->apps, ids [a]);
-        app_t *next = app ? meta_app_clone (app) : NULL;
-        if (!next)
-            continue;
-        bool touched = false;
-        for (uint32_t i = 0; i < next->info->partition_count; i++) {
-            Pg__PartitionConfig *p = next->parts [i];
-            touched |= s_take_out (self, p, s_gone_dead, NULL);
-            touched |= s_find_primary (self, p);
-        }
-        if (!touched)
-            meta_app_free (next);
-        else
-        if (meta_commit (self, next) == 0)
-            changed = true;
-        app = u64map_get (self->apps, ids [a]);
-        for (uint32_t i = 0; cure && app && i < app->info->partition_count; i++)
-            s_cure_count (self, app->parts [i]);
-    }
-    if (changed)
-        meta_push (self);
+    s_sweep (self, s_gone_dead, NULL, true, !frozen && self->level != PG__META_LEVEL__LEVEL_FREEZED);
 }
 
 //  ---------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 /*  filesrv: see filesrv.h. */
 #include "replica/filesrv.h"
+#include "replica/rmtree.h"
 #include "common/crc.h"
 #include "runtime/log.h"
 #include "replica.pb-c.h"
@@ -83,7 +84,7 @@ s_sweep (actor_t *actor, filesrv_t *self)
     struct dirent *entry;
     time_t now = time (NULL);
     while (dir && (entry = readdir (dir))) {
-        char path [4400], command [4500];
+        char path [4400];
         struct stat st;
         snprintf (path, sizeof path, "%s/%s", self->dir, entry->d_name);
         if (!s_safe (entry->d_name) || stat (path, &st) || !S_ISDIR (st.st_mode)
@@ -91,9 +92,7 @@ s_sweep (actor_t *actor, filesrv_t *self)
             continue;
         log_info ("files: checkpoint %s unused for %" PRId64 " s: removed", entry->d_name,
                   (int64_t) (now - st.st_mtime));
-        snprintf (command, sizeof command, "rm -rf '%s'", path);
-        if (system (command) != 0)
-            log_warning ("files: could not remove %s", path);
+        rmtree (path);
     }
     if (dir)
         closedir (dir);

@@ -35,6 +35,12 @@ static void s_replay_next (partition_t *self, uint64_t cursor);
 
 static const char *const s_role_names [] = { "inactive", "primary", "secondary", "learner" };
 
+const char *
+partition_role_name (int role)
+{
+    return role >= ROLE_INACTIVE && role <= ROLE_LEARNER ? s_role_names [role] : "?";
+}
+
 void
 partition_name (uint32_t app_id, uint32_t partition, char *out, size_t size)
 {
@@ -129,19 +135,6 @@ partition_ring_push (wring_t *ring, const waiter_t *w)
     return 0;
 }
 
-static waiter_t *
-s_ring_head (wring_t *ring)
-{
-    return ring->count ? &ring->items [ring->first] : NULL;
-}
-
-static void
-s_ring_pop (wring_t *ring)
-{
-    ring->first = (ring->first + 1) % ring->capacity;
-    ring->count--;
-}
-
 void
 partition_wait (partition_t *self, msg_t **request_p, msg_t **reply_p, uint64_t decree)
 {
@@ -164,10 +157,10 @@ static void
 s_release (partition_t *self)
 {
     waiter_t *w;
-    while ((w = s_ring_head (&self->waiters)) && w->decree <= self->applied) {
+    while ((w = partition_ring_head (&self->waiters)) && w->decree <= self->applied) {
         actor_reply (self->self, w->request, &w->reply);
         msg_destroy (&w->request);
-        s_ring_pop (&self->waiters);
+        partition_ring_pop (&self->waiters);
     }
 }
 
@@ -176,7 +169,7 @@ partition_fail_waiters (partition_t *self, int unknown, int status, const char *
 {
     uint64_t prepared = self->plist ? plist_last (self->plist) : 0;
     waiter_t *w;
-    while ((w = s_ring_head (&self->waiters))) {
+    while ((w = partition_ring_head (&self->waiters))) {
         msg_destroy (&w->reply);
         if (w->decree <= prepared)
             actor_reply_error (self->self, w->request, unknown,
@@ -184,7 +177,7 @@ partition_fail_waiters (partition_t *self, int unknown, int status, const char *
         else
             actor_reply_error (self->self, w->request, status, "%s", why);
         msg_destroy (&w->request);
-        s_ring_pop (&self->waiters);
+        partition_ring_pop (&self->waiters);
     }
 }
 
@@ -298,7 +291,7 @@ s_apply_entry (void *ctx, const plist_entry_t *entry)
 void
 partition_commit (partition_t *self, uint64_t decree)
 {
-    if (self->state != PARTITION_READY)
+    if (self->state == PARTITION_ERROR)
         return;
     uint64_t durable = plist_durable (self->plist);
     if (decree > durable)
@@ -333,7 +326,7 @@ partition_set_role (partition_t *self, int role)
     if (self->role == role)
         return;
     log_info ("%s: %s -> %s (ballot %" PRIu64 ")", actor_name (self->self),
-              s_role_names [self->role], s_role_names [role], self->ballot);
+              partition_role_name (self->role), partition_role_name (role), self->ballot);
     if (self->role == ROLE_PRIMARY) {
         partition_fail_waiters (self, PG__STATUS__OUTCOME_UNKNOWN, PG__STATUS__INVALID_STATE,
                                 "the replica is no longer the primary");
@@ -462,12 +455,10 @@ s_on_records (actor_t *actor, msg_t **reply_p, void *arg)
         if (record->last_committed > committed)
             committed = record->last_committed;
     }
-    //  Commit as the records say, directly: the state is not READY yet.
-    self->state = PARTITION_READY;
+    //  As far as the records say was committed.
     partition_commit (self, committed);
     if (self->state == PARTITION_ERROR)
         return;
-    self->state = PARTITION_OPENING;
     if (!chunk->done && msg_status (*reply_p) == PG__STATUS__OK && chunk->count) {
         s_replay_next (self, chunk->cursor);
         return;

@@ -82,6 +82,10 @@ int
 //  Roles (pg.ReplicaRole values).
 enum { ROLE_INACTIVE = 0, ROLE_PRIMARY = 1, ROLE_SECONDARY = 2, ROLE_LEARNER = 3 };
 
+//  "inactive", "primary", "secondary", "learner" ("?" if not a role).
+const char *
+    partition_role_name (int role);
+
 #define PARTITION_MAX_MEMBERS 8
 #define PARTITION_ADDRESS 256
 

@@ -36,6 +36,20 @@ typedef struct {
 int
     partition_ring_push (wring_t *ring, const waiter_t *w);
 
+//  The oldest waiter, or NULL; and taking it off.
+static inline waiter_t *
+partition_ring_head (wring_t *ring)
+{
+    return ring->count ? &ring->items [ring->first] : NULL;
+}
+
+static inline void
+partition_ring_pop (wring_t *ring)
+{
+    ring->first = (ring->first + 1) % ring->capacity;
+    ring->count--;
+}
+
 //  An append to the log not yet durable.
 typedef struct {
     uint64_t seq;

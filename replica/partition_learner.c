@@ -10,6 +10,7 @@
     says the older records no longer count.
 */
 #include "replica/partition_impl.h"
+#include "replica/rmtree.h"
 #include "common/crc.h"
 #include "runtime/log.h"
 #include "runtime/rt.h"
@@ -27,15 +28,6 @@
 #define MAX_REFUSALS 20
 
 static void s_ask (partition_t *self);
-
-static void
-s_rm_rf (const char *path)
-{
-    char command [4400];
-    snprintf (command, sizeof command, "rm -rf '%s'", path);
-    if (system (command) != 0)
-        log_warning ("could not remove %s", path);
-}
 
 static void
 s_retry (partition_t *self, int64_t delay_ms)
@@ -68,7 +60,7 @@ s_install (partition_t *self, uint64_t decree)
     snprintf (db, sizeof db, "%s/db", self->dir);
     snprintf (old, sizeof old, "%s/db.old", self->dir);
     snprintf (learn, sizeof learn, "%s/learn", self->dir);
-    s_rm_rf (old);
+    rmtree (old);
     db_close (&self->db);
     if (rename (db, old) || rename (learn, db)) {
         log_error ("%s: cannot move the checkpoint into place: %s", actor_name (self->self),
@@ -76,7 +68,7 @@ s_install (partition_t *self, uint64_t decree)
         rename (old, db);
         return -1;
     }
-    s_rm_rf (old);
+    rmtree (old);
     char error [512] = "";
     self->db = db_open (self->env, db, error, sizeof error);
     if (!self->db)
@@ -241,7 +233,7 @@ s_start_copy (partition_t *self, const Pg__LearnReply *reply)
     copy->nfiles = reply->n_files;
     char learn [4200];
     snprintf (learn, sizeof learn, "%s/learn", self->dir);
-    s_rm_rf (learn);
+    rmtree (learn);
     if (mkdir (learn, 0755)) {
         log_error ("%s: cannot create %s: %s", actor_name (self->self), learn, strerror (errno));
         partition_copy_abort (self);

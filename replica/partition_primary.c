@@ -11,6 +11,7 @@
 #include "replica/partition_impl.h"
 #include "replica/learn.h"
 #include "replica/logwriter.h"
+#include "replica/rmtree.h"
 #include "runtime/log.h"
 #include "runtime/rt.h"
 #include "meta.pb-c.h"
@@ -416,12 +417,14 @@ partition_primary_tick (partition_t *self)
         if (!peer->learner && silent > self->limits.prepare_timeout_ms)
             s_ask_meta (self, peer, PG__CONFIG_TYPE__CT_REMOVE);
         if (peer->stalled) {
+            //  Resend from what it acked, or from our commit point: below
+            //  that it holds everything (a commit needed it), and if not
+            //  it says which decree it misses.
             peer->stalled = false;
-            if (!peer->learner)
-                peer->sent = peer->acked > plist_committed (self->plist) || !peer->acked
-                           ? peer->acked : plist_committed (self->plist);
-            if (peer->sent < plist_first (self->plist) - 1 && !peer->learner)
-                peer->sent = plist_committed (self->plist);
+            if (!peer->learner) {
+                uint64_t committed = plist_committed (self->plist);
+                peer->sent = peer->acked > committed ? peer->acked : committed;
+            }
             s_pump (self, peer);
         }
         i++;
@@ -606,11 +609,9 @@ s_learn_checkpoint (partition_t *self, msg_t *request)
         snprintf (name, sizeof name, "%u.%u.%" PRIu64, self->app_id, self->partition, self->applied);
         snprintf (path, sizeof path, "%s/%s", self->checkpoint_dir, name);
         if (*self->checkpoint_name && strcmp (self->checkpoint_name, name)) {
-            char old [4400], command [4500];
+            char old [4400];
             snprintf (old, sizeof old, "%s/%s", self->checkpoint_dir, self->checkpoint_name);
-            snprintf (command, sizeof command, "rm -rf '%s'", old);
-            if (system (command) != 0)
-                log_warning ("could not remove old checkpoint %s", old);
+            rmtree (old);
         }
         struct stat st;
         if (stat (path, &st) != 0 && db_checkpoint (self->db, path)) {

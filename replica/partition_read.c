@@ -26,25 +26,37 @@ s_slice_free (void *slice)
     rocksdb_pinnableslice_destroy (slice);
 }
 
+//  Admits a one-key read and reads the value: 0 with ref holding it, or
+//  -1 once the request is answered (refused, failed, or NOT_FOUND).
+static int
+s_read_one (partition_t *self, msg_t *request, const Pg__Route *route,
+            const ProtobufCBinaryData *hash_key, const ProtobufCBinaryData *sort_key,
+            value_ref_t *ref)
+{
+    if (partition_admit (self, request, route, hash_key, sort_key))
+        return -1;
+    size_t len;
+    uint8_t *key = partition_key (request, hash_key, sort_key->data, sort_key->len, &len);
+    if (!key || partition_read (self, key, len, false, ref)) {
+        partition_fail (self, request, PG__STATUS__IO_ERROR, "read failed");
+        return -1;
+    }
+    self->reads++;
+    if (!ref->exists) {
+        partition_fail (self, request, PG__STATUS__NOT_FOUND, "not found");
+        return -1;
+    }
+    return 0;
+}
+
 void
 partition_on_get (partition_t *self, msg_t **msg_p)
 {
     msg_t *request = *msg_p;
     Pg__GetRequest *req = msg_body (request);
-    if (partition_admit (self, request, req->route, &req->hash_key, &req->sort_key))
-        return;
-    size_t len;
-    uint8_t *key = partition_key (request, &req->hash_key, req->sort_key.data, req->sort_key.len, &len);
     value_ref_t ref;
-    if (!key || partition_read (self, key, len, false, &ref)) {
-        partition_fail (self, request, PG__STATUS__IO_ERROR, "read failed");
+    if (s_read_one (self, request, req->route, &req->hash_key, &req->sort_key, &ref))
         return;
-    }
-    self->reads++;
-    if (!ref.exists) {
-        partition_fail (self, request, PG__STATUS__NOT_FOUND, "not found");
-        return;
-    }
     Pg__GetReply *body;
     msg_t *reply = msg_new (&pg__get_reply__descriptor, (void **) &body);
     if (!reply) {
@@ -69,19 +81,9 @@ partition_on_ttl (partition_t *self, msg_t **msg_p)
 {
     msg_t *request = *msg_p;
     Pg__TtlRequest *req = msg_body (request);
-    if (partition_admit (self, request, req->route, &req->hash_key, &req->sort_key))
-        return;
-    size_t len;
-    uint8_t *key = partition_key (request, &req->hash_key, req->sort_key.data, req->sort_key.len, &len);
     value_ref_t ref;
-    if (!key || partition_read (self, key, len, false, &ref)) {
-        partition_fail (self, request, PG__STATUS__IO_ERROR, "read failed");
+    if (s_read_one (self, request, req->route, &req->hash_key, &req->sort_key, &ref))
         return;
-    }
-    if (!ref.exists) {
-        partition_fail (self, request, PG__STATUS__NOT_FOUND, "not found");
-        return;
-    }
     Pg__TtlReply *body;
     msg_t *reply = msg_new (&pg__ttl_reply__descriptor, (void **) &body);
     if (reply)

@@ -38,13 +38,11 @@ s_answer (partition_t *self, msg_t *request, uint64_t expected)
 void
 partition_drop_held (partition_t *self, int status, const char *why)
 {
-    wring_t *ring = &self->held;
-    while (ring->count) {
-        waiter_t *w = &ring->items [ring->first];
+    waiter_t *w;
+    while ((w = partition_ring_head (&self->held))) {
         actor_reply_error (self->self, w->request, status, "%s", why);
         msg_destroy (&w->request);
-        ring->first = (ring->first + 1) % ring->capacity;
-        ring->count--;
+        partition_ring_pop (&self->held);
     }
 }
 
@@ -52,13 +50,11 @@ void
 partition_secondary_advance (partition_t *self)
 {
     uint64_t durable = plist_durable (self->plist);
-    wring_t *ring = &self->held;
-    while (ring->count && ring->items [ring->first].decree <= durable) {
-        waiter_t *w = &ring->items [ring->first];
+    waiter_t *w;
+    while ((w = partition_ring_head (&self->held)) && w->decree <= durable) {
         s_answer (self, w->request, 0);
         msg_destroy (&w->request);
-        ring->first = (ring->first + 1) % ring->capacity;
-        ring->count--;
+        partition_ring_pop (&self->held);
     }
     partition_commit (self, self->primary_committed);
 }

@@ -224,25 +224,37 @@ partition_on_incr (partition_t *self, msg_t **msg_p)
 }
 
 //  The check of check_and_set / check_and_mutate: reads the checked record
-//  (through the overlay), fills the reply's check fields and returns the
-//  ops_check result, or -2 after replying with an error.
+//  (through the overlay) and fills the check fields of a new reply.
+//  Returns 0 with that reply to complete if the check passed, or -1 once
+//  the request is answered (a failed or invalid check waits for the
+//  writes it observed).
 static int
-s_check (partition_t *self, msg_t *request, const ProtobufCBinaryData *hash_key,
+s_check (partition_t *self, msg_t **msg_p, const ProtobufCBinaryData *hash_key,
          const ProtobufCBinaryData *check_sort_key, int check_type,
-         const ProtobufCBinaryData *operand, bool return_value, msg_t *reply,
-         Pg__CheckReply *body)
+         const ProtobufCBinaryData *operand, bool return_value, msg_t **reply_p,
+         Pg__CheckReply **body_p)
 {
+    msg_t *request = *msg_p;
+    *reply_p = msg_new (&pg__check_reply__descriptor, (void **) body_p);
+    if (!*reply_p) {
+        partition_fail (self, request, PG__STATUS__INTERNAL, "out of memory");
+        return -1;
+    }
+    msg_t *reply = *reply_p;
+    Pg__CheckReply *body = *body_p;
     if (check_type < PG__CHECK_TYPE__NO_CHECK || check_type > PG__CHECK_TYPE__VALUE_INT_GREATER) {
+        msg_destroy (reply_p);
         partition_fail (self, request, PG__STATUS__INVALID_ARGUMENT, "unknown check type %d",
                         check_type);
-        return -2;
+        return -1;
     }
     size_t len;
     uint8_t *key = partition_key (request, hash_key, check_sort_key->data, check_sort_key->len, &len);
     value_ref_t ref;
     if (!key || partition_read (self, key, len, true, &ref)) {
+        msg_destroy (reply_p);
         partition_fail (self, request, PG__STATUS__IO_ERROR, "read failed");
-        return -2;
+        return -1;
     }
     int result = ops_check (check_type, operand->data, operand->len, ref.exists, ref.user, ref.user_len);
     if (return_value) {
@@ -254,13 +266,6 @@ s_check (partition_t *self, msg_t *request, const ProtobufCBinaryData *hash_key,
         }
     }
     partition_release (&ref);
-    return result;
-}
-
-//  After a check: on INVALID or FAIL, holds the reply and returns -1.
-static int
-s_check_outcome (partition_t *self, msg_t **msg_p, msg_t **reply_p, int result)
-{
     if (result == OPS_CHECK_INVALID) {
         msg_destroy (reply_p);
         s_wait_error (self, msg_p, PG__STATUS__INVALID_ARGUMENT,
@@ -287,18 +292,9 @@ partition_on_check_and_set (partition_t *self, msg_t **msg_p)
                                               + req->set_value.len + req->check_operand.len))
         return;
     Pg__CheckReply *body;
-    msg_t *reply = msg_new (&pg__check_reply__descriptor, (void **) &body);
-    if (!reply) {
-        partition_fail (self, request, PG__STATUS__INTERNAL, "out of memory");
-        return;
-    }
-    int result = s_check (self, request, &req->hash_key, &req->check_sort_key, req->check_type,
-                          &req->check_operand, req->return_check_value, reply, body);
-    if (result == -2) {
-        msg_destroy (&reply);
-        return;
-    }
-    if (s_check_outcome (self, msg_p, &reply, result))
+    msg_t *reply;
+    if (s_check (self, msg_p, &req->hash_key, &req->check_sort_key, req->check_type,
+                 &req->check_operand, req->return_check_value, &reply, &body))
         return;
     const ProtobufCBinaryData *sort_key = req->set_diff_sort_key ? &req->set_sort_key
                                                                  : &req->check_sort_key;
@@ -340,18 +336,9 @@ partition_on_check_and_mutate (partition_t *self, msg_t **msg_p)
     if (partition_write_admit (self, request, bytes))
         return;
     Pg__CheckReply *body;
-    msg_t *reply = msg_new (&pg__check_reply__descriptor, (void **) &body);
-    if (!reply) {
-        partition_fail (self, request, PG__STATUS__INTERNAL, "out of memory");
-        return;
-    }
-    int result = s_check (self, request, &req->hash_key, &req->check_sort_key, req->check_type,
-                          &req->check_operand, req->return_check_value, reply, body);
-    if (result == -2) {
-        msg_destroy (&reply);
-        return;
-    }
-    if (s_check_outcome (self, msg_p, &reply, result))
+    msg_t *reply;
+    if (s_check (self, msg_p, &req->hash_key, &req->check_sort_key, req->check_type,
+                 &req->check_operand, req->return_check_value, &reply, &body))
         return;
     int64_t now = partition_now (self);
     for (size_t i = 0; i < req->n_mutates; i++) {

@@ -4,6 +4,7 @@
 #include "replica/filesrv.h"
 #include "replica/logwriter.h"
 #include "replica/partition.h"
+#include "replica/rmtree.h"
 #include "common/wiretypes.h"
 #include "runtime/config.h"
 #include "runtime/log.h"
@@ -142,9 +143,7 @@ s_open (stub_t *self, uint32_t app_id, uint32_t partition, uint32_t partition_co
     r->role = config->role;
     r->seen = true;
     log_info ("opening replica %u.%u of %s as %s (ballot %" PRIu64 ")", app_id, partition,
-              app_name, config->role == ROLE_PRIMARY ? "primary"
-              : config->role == ROLE_SECONDARY ? "secondary"
-              : config->role == ROLE_LEARNER ? "learner" : "inactive", config->ballot);
+              app_name, partition_role_name (config->role), config->ballot);
     if (self->lease_until)
         s_send_lease (self, r);
     return r;
@@ -178,25 +177,21 @@ s_collect (stub_t *self, const Pg__BeaconReply *sync)
             else
             if (now - since >= self->gc_delay_ms) {
                 u64map_take (self->unassigned, id);
-                char dir [4200], command [4300];
+                char dir [4200];
                 s_replica_dir (self, app_id, partition, dir, sizeof dir);
                 log_notice ("replica %u.%u unassigned for %" PRId64 " s: deleting %s", app_id,
                             partition, (now - since) / 1000, dir);
-                snprintf (command, sizeof command, "rm -rf '%s'", dir);
-                if (system (command) != 0)
-                    log_error ("could not delete %s", dir);
+                rmtree (dir);
                 continue;
             }
         }
         else
             u64map_take (self->unassigned, id);
         if (!u64map_get (known, app_id)) {
-            char dir [4200], command [4300];
+            char dir [4200];
             s_replica_dir (self, app_id, partition, dir, sizeof dir);
             log_notice ("table %u is gone from meta: deleting replica data %s", app_id, dir);
-            snprintf (command, sizeof command, "rm -rf '%s'", dir);
-            if (system (command) != 0)
-                log_error ("could not delete %s", dir);
+            rmtree (dir);
             continue;
         }
         if (nkeep == capacity) {
