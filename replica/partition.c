@@ -763,7 +763,10 @@ s_init (actor_t *actor, void *args)
     self->standalone = !a->stub;
     self->env = a->env;
     self->limits = a->limits;
+    //  The ballot we start from: a configuration older than it (a stale
+    //  sync still in flight) must not replace it while we open.
     self->config = a->config;
+    self->ballot = a->config.ballot;
     self->overlay = overlay_new ();
     self->state = PARTITION_OPENING;
     self->role = ROLE_INACTIVE;

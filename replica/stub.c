@@ -228,6 +228,11 @@ s_apply (stub_t *self, const Pg__BeaconReply *sync)
         self->config_version = sync->config_version;
         return;
     }
+    if (sync->config_version < self->config_version) {
+        //  Older than one we applied (a push delivered late, say after a
+        //  reconnect): the newer one stands.
+        return;
+    }
     const char *node = rt_node (actor_rt (self->self));
     size_t cursor = 0;
     uint64_t id;
