@@ -503,6 +503,6 @@ logwriter_config (zconfig_t *config, logwriter_config_t *out)
 actor_t *
 logwriter_spawn (rt_t *rt, const logwriter_config_t *config)
 {
-    actor_opts_t opts = { .pinned = true, .mailbox_limit = 1000000 };
+    actor_opts_t opts = { .pinned = true, .exclusive = true, .mailbox_limit = 1000000 };
     return actor_spawn (rt, "log", &s_ops, (void *) config, &opts);
 }

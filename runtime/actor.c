@@ -546,12 +546,16 @@ actor_spawn (rt_t *rt, const char *name, const actor_ops_t *ops, void *args,
         return NULL;
     }
     if (opts && opts->pinned) {
-        self->home = sched_pinned_thread (rt->sched);
+        bool alone;
+        self->home = sched_pinned_thread (rt->sched, opts->exclusive, &alone);
         if (!self->home) {
             log_error ("spawn %s: pinned actor, but runtime/pinned_threads is 0", name);
             s_free (self);
             return NULL;
         }
+        if (opts->exclusive && !alone)
+            log_warning ("spawn %s: no free pinned thread; it shares one "
+                         "(raise runtime/pinned_threads)", name);
     }
     if (registry_add (rt->registry, self)) {
         log_error ("spawn %s: an actor of that name exists", name);

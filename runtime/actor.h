@@ -76,6 +76,10 @@ typedef struct {
     //  Run on a pinned thread instead of the shared workers: for actors
     //  that block (fsync, big RocksDB calls, file copies).
     bool pinned;
+    //  Pinned, and alone on its thread when one is free: for an actor
+    //  others must never wait behind (the log's fsync). With no free
+    //  pinned thread it shares the least loaded one (and says so).
+    bool exclusive;
     //  Bound on queued messages; 0 = runtime/mailbox_limit.
     int64_t mailbox_limit;
 } actor_opts_t;

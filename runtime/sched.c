@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +35,7 @@ struct worker_t {
     int index;
     bool pinned;
     _Atomic int bound;              //  pinned: actors bound here
+    _Atomic bool reserved;          //  pinned: an exclusive actor's alone
     pthread_t thread;
     bool started;
     _Atomic int sleeping;
@@ -284,6 +286,10 @@ s_worker_main (void *arg)
     worker_t *w = arg;
     sched_t *self = w->sched;
     t_worker = w;
+    //  Named, so top -H and perf tell the threads apart.
+    char name [16];
+    snprintf (name, sizeof name, "%s%d", w->pinned ? "pg-pinned-" : "pg-worker-", w->index);
+    pthread_setname_np (pthread_self (), name);
     log_set_context (rt_node (self->rt), NULL);
     while (!atomic_load_explicit (&self->stop, memory_order_acquire)) {
         s_fire_timers (w);
@@ -308,6 +314,7 @@ s_worker_init (worker_t *w, sched_t *self, int index, bool pinned)
     w->index = index;
     w->pinned = pinned;
     atomic_init (&w->bound, 0);
+    atomic_init (&w->reserved, false);
     atomic_init (&w->sleeping, 0);
     atomic_init (&w->thief, NULL);
     dheap_init (&w->timers);
@@ -439,15 +446,32 @@ sched_destroy (sched_t **self_p)
     free (self);
 }
 
+//  Spawns run one at a time per runtime in practice (a node's roles start
+//  in order), and a race here only makes the spread less even: bound and
+//  reserved are hints, not invariants.
 worker_t *
-sched_pinned_thread (sched_t *self)
+sched_pinned_thread (sched_t *self, bool exclusive, bool *alone)
 {
+    *alone = false;
+    if (exclusive)
+        for (int i = 0; i < self->npinned; i++) {
+            worker_t *w = &self->pinned [i];
+            if (atomic_load (&w->bound) == 0 && !atomic_load (&w->reserved)) {
+                atomic_store (&w->reserved, true);
+                atomic_fetch_add (&w->bound, 1);
+                *alone = true;
+                return w;
+            }
+        }
     worker_t *best = NULL;
-    for (int i = 0; i < self->npinned; i++) {
-        worker_t *w = &self->pinned [i];
-        if (!best || atomic_load (&w->bound) < atomic_load (&best->bound))
-            best = w;
-    }
+    for (int pass = 0; pass < 2 && !best; pass++)
+        for (int i = 0; i < self->npinned; i++) {
+            worker_t *w = &self->pinned [i];
+            if (pass == 0 && atomic_load (&w->reserved))
+                continue;
+            if (!best || atomic_load (&w->bound) < atomic_load (&best->bound))
+                best = w;
+        }
     if (best)
         atomic_fetch_add (&best->bound, 1);
     return best;
@@ -456,7 +480,8 @@ sched_pinned_thread (sched_t *self)
 void
 sched_unpin (worker_t *w)
 {
-    atomic_fetch_sub (&w->bound, 1);
+    if (atomic_fetch_sub (&w->bound, 1) == 1)
+        atomic_store (&w->reserved, false);
 }
 
 bool

@@ -44,10 +44,12 @@ void
 void
     sched_requeue (worker_t *w, actor_t *actor);
 
-//  A pinned thread for a new pinned actor (the least loaded), or NULL if
-//  the runtime has none.
+//  A pinned thread for a new pinned actor, or NULL if the runtime has
+//  none. Shared: the least loaded thread not reserved. Exclusive: a
+//  thread with no actor, reserved until its actor goes; *alone says
+//  whether one was free (if not, the least loaded thread is shared).
 worker_t *
-    sched_pinned_thread (sched_t *self);
+    sched_pinned_thread (sched_t *self, bool exclusive, bool *alone);
 
 //  Release a pinned thread's slot when its actor is freed.
 void

@@ -860,6 +860,7 @@ static void *
 s_io_main (void *arg)
 {
     transport_t *self = arg;
+    pthread_setname_np (pthread_self (), "pg-io");
     log_set_context (self->rt->node, "transport");
     while (!atomic_load_explicit (&self->stop, memory_order_acquire)) {
         bool more = s_drain_outbox (self);
