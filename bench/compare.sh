@@ -3,12 +3,13 @@
 # this machine, in one run, with the same keys (16 bytes), values (100
 # bytes), durability and concurrency. One system runs at a time.
 #
-#   bench/compare.sh [--duration S] [--records N] [--conc N] [--only LIST]
+#   bench/compare.sh [--duration S] [--records N] [--conc LIST] [--only LIST]
 #                    [--out FILE] [--keep]
 #
 #   --duration S   seconds measured per test (default 10)
 #   --records N    key space (default 10000); reads find every key
-#   --conc N       "high concurrency": requests in flight (default 64)
+#   --conc LIST    "high concurrency" levels: requests in flight, comma-
+#                  separated (default 64,256); 1 client is always run
 #   --only LIST    comma-separated subset of: pegasus, etcd, redis, rocksdb
 #   --out FILE     also write the table there
 #   --keep         keep the work directory (data and logs)
@@ -32,7 +33,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 duration=10
 records=10000
-conc=64
+conc=64,256
 only="pegasus,etcd,redis,rocksdb"
 out=""
 keep=0
@@ -48,10 +49,14 @@ while [ $# -gt 0 ]; do
         *) echo "compare.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
     esac
 done
-for v in "$duration" "$records" "$conc"; do
+IFS=, read -r -a levels <<<"$conc"
+[ ${#levels[@]} -gt 0 ] || { echo "compare.sh: --conc needs at least one level" >&2; exit 2; }
+for v in "$duration" "$records" "${levels[@]}"; do
     [[ "$v" =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: '$v' is not a positive whole number" >&2; exit 2; }
 done
-[ "$conc" -ge 2 ] || { echo "compare.sh: --conc must be at least 2" >&2; exit 2; }
+for v in "${levels[@]}"; do
+    [ "$v" -ge 2 ] || { echo "compare.sh: a --conc level must be at least 2" >&2; exit 2; }
+done
 
 say () { printf '%s\n' "$*" >&2; }
 die () { say "compare.sh: $*"; exit 1; }
@@ -148,7 +153,8 @@ to_us () {
         else if (v ~ /m$/) print n * 60e6; else if (v ~ /s$/) print n * 1e6; else print n }'
 }
 
-test_names=("write, 1 client" "write, $conc in flight" "read, 1 client" "read, $conc in flight")
+# tname write|read CONC: the table's name of a test.
+tname () { if [ "$2" -eq 1 ]; then echo "$1, 1 client"; else echo "$1, $2 in flight"; fi; }
 
 # ---------------------------------------------------------------------------
 # Pegasus
@@ -181,18 +187,21 @@ CFG
                  --warmup 2 -d "$duration")
     "${bench[@]}" --load-only -T 2 -i 32 > "$work/pegasus-load.out" 2>&1 \
         || die "pegasus-bench load failed: $(tail -n 3 "$work/pegasus-load.out")"
-    local half=$((conc / 2))
-    local runs=("-w write -T 1 -i 1" "-w write -T 2 -i $half" "-w c --dist uniform -T 1 -i 1"
-                "-w c --dist uniform -T 2 -i $half")
-    for k in 0 1 2 3; do
-        # shellcheck disable=SC2086
-        "${bench[@]}" ${runs[$k]} > "$work/pegasus-$k.out" 2>&1 \
-            || die "pegasus-bench failed: $(tail -n 3 "$work/pegasus-$k.out")"
-        local json errs
-        json=$(grep '^{' "$work/pegasus-$k.out")
-        errs=$(jq -r '[.errors[]] | add // 0' <<<"$json")
-        record "${test_names[$k]}" "pegasus, 3 replicas" "$(jq -r '.ops_per_s|floor' <<<"$json")" \
-               "$(jq -r '.all.p50_us' <<<"$json")" "$(jq -r '.all.p99_us' <<<"$json")" "${errs#0}"
+    local kind c threads inflight file json errs
+    for kind in write read; do
+        for c in 1 "${levels[@]}"; do
+            threads=1; inflight=1
+            [ "$c" -gt 1 ] && threads=2 && inflight=$(((c + 1) / 2))
+            file="$work/pegasus-$kind-$c.out"
+            local workload=(-w write)
+            [ "$kind" = read ] && workload=(-w c --dist uniform)
+            "${bench[@]}" "${workload[@]}" -T "$threads" -i "$inflight" > "$file" 2>&1 \
+                || die "pegasus-bench failed: $(tail -n 3 "$file")"
+            json=$(grep '^{' "$file")
+            errs=$(jq -r '[.errors[]] | add // 0' <<<"$json")
+            record "$(tname "$kind" "$c")" "pegasus, 3 replicas" "$(jq -r '.ops_per_s|floor' <<<"$json")" \
+                   "$(jq -r '.all.p50_us' <<<"$json")" "$(jq -r '.all.p99_us' <<<"$json")" "${errs#0}"
+        done
     done
     stop_pids "${ppids[@]}"
 }
@@ -202,8 +211,8 @@ CFG
 
 # wrk_run NAME URL THREADS CONNS OP: records a result from wrk's output.
 wrk_run () {
-    local name=$1 url=$2 threads=$3 conns=$4 op=$5 k=$6
-    local file="$work/etcd-$k.out"
+    local name=$1 url=$2 threads=$3 conns=$4 op=$5
+    local file="$work/etcd-$op-$conns.out"
     BENCH_OP=$op BENCH_RECORDS=$records BENCH_VALUE=100 BENCH_THREADS=$threads \
         wrk -t"$threads" -c"$conns" -d"$((duration + 2))s" --timeout 10s --latency \
             -s "$top/bench/etcd-kv.lua" "$url" > "$file" 2>&1 || die "wrk failed: $(tail -n 3 "$file")"
@@ -247,16 +256,15 @@ run_etcd () {
     local url="http://127.0.0.1:$leader"
     # Load every key (each thread writes its share in order, cycling).
     BENCH_OP=load BENCH_RECORDS=$records BENCH_VALUE=100 BENCH_THREADS=2 \
-        wrk -t2 -c"$conc" -d"$((duration / 2 + 5))s" -s "$top/bench/etcd-kv.lua" "$url" > "$work/etcd-load.out" 2>&1
+        wrk -t2 -c"${levels[0]}" -d"$((duration / 2 + 5))s" -s "$top/bench/etcd-kv.lua" "$url" > "$work/etcd-load.out" 2>&1
     local have
     have=$(curl -sf -X POST "$url/v3/kv/range" \
            -d "{\"key\":\"$(printf 'user' | base64)\",\"range_end\":\"$(printf 'uses' | base64)\",\"count_only\":true}" \
            | jq -r '.count // 0')
     [ "$have" -ge "$records" ] || say "  note: etcd holds $have of $records keys after the load"
-    wrk_run "${test_names[0]}" "$url" 1 1 put 0
-    wrk_run "${test_names[1]}" "$url" 2 "$conc" put 1
-    wrk_run "${test_names[2]}" "$url" 1 1 range 2
-    wrk_run "${test_names[3]}" "$url" 2 "$conc" range 3
+    local c
+    for c in 1 "${levels[@]}"; do wrk_run "$(tname write "$c")" "$url" $((c > 1 ? 2 : 1)) "$c" put; done
+    for c in 1 "${levels[@]}"; do wrk_run "$(tname read "$c")" "$url" $((c > 1 ? 2 : 1)) "$c" range; done
     stop_pids "${epids[@]}"
 }
 
@@ -266,14 +274,14 @@ run_etcd () {
 # redis_run NAME SYSTEM PORT CLIENTS COMMAND K: calibrated to last about
 # the duration (redis-benchmark counts requests, not seconds).
 redis_run () {
-    local name=$1 system=$2 port=$3 clients=$4 cmd=$5 k=$6
+    local name=$1 system=$2 port=$3 clients=$4 cmd=$5
     local threads=1; [ "$clients" -gt 1 ] && threads=2
     local probe n
     probe=$(redis-benchmark -p "$port" -t "$cmd" -n $((clients * 200)) -r "$records" -d 100 \
             -c "$clients" --threads "$threads" --csv 2>/dev/null | awk -F'"' 'NR == 2 { print int($4) }')
     n=$(( ${probe:-1000} * duration ))
     [ "$n" -ge 1000 ] || n=1000
-    local file="$work/redis-${system##* }-$k.csv"
+    local file="$work/redis-${system##* }-$cmd-$clients.csv"
     redis-benchmark -p "$port" -t "$cmd" -n "$n" -r "$records" -d 100 -c "$clients" \
         --threads "$threads" --csv > "$file" 2>&1 || die "redis-benchmark failed: $(tail -n 3 "$file")"
     # "test","rps","avg","min","p50","p95","p99","max" (ms)
@@ -296,11 +304,10 @@ run_redis () {
     wait_for 10 "redis" redis-cli -p "$port" ping
     redis-benchmark -p "$port" -t set -n $((records * 5)) -r "$records" -d 100 -c 32 -q > /dev/null 2>&1
     local system="redis, fsync $fsync"
-    redis_run "${test_names[0]}" "$system" "$port" 1 set 0
-    redis_run "${test_names[1]}" "$system" "$port" "$conc" set 1
+    local c
+    for c in 1 "${levels[@]}"; do redis_run "$(tname write "$c")" "$system" "$port" "$c" set; done
     if [ "$fsync" = always ]; then
-        redis_run "${test_names[2]}" "$system" "$port" 1 get 2
-        redis_run "${test_names[3]}" "$system" "$port" "$conc" get 3
+        for c in 1 "${levels[@]}"; do redis_run "$(tname read "$c")" "$system" "$port" "$c" get; done
     fi
     stop_pids "$rpid"
 }
@@ -309,8 +316,8 @@ run_redis () {
 # RocksDB alone
 
 dbb_run () {
-    local name=$1 bench=$2 threads=$3 k=$4; shift 4
-    local file="$work/rocksdb-$k.out"
+    local name=$1 bench=$2 threads=$3; shift 3
+    local file="$work/rocksdb-$bench-$threads.out"
     db_bench --db="$work/rocksdb" --benchmarks="$bench" --num="$records" --threads="$threads" \
              --duration="$duration" --key_size=16 --value_size=100 --histogram=1 "$@" \
              > "$file" 2>&1 || die "db_bench failed: $(tail -n 3 "$file")"
@@ -325,12 +332,11 @@ run_rocksdb () {
     say "== rocksdb: db_bench, sync=1 for writes"
     # Debian's db_bench is built with assertions on (it says so): a
     # ceiling, if anything a low one. fillrandom starts from a fresh DB.
-    dbb_run "${test_names[0]}" fillrandom 1 0 --sync=1
-    dbb_run "${test_names[1]}" fillrandom "$conc" 1 --sync=1
+    local c
+    for c in 1 "${levels[@]}"; do dbb_run "$(tname write "$c")" fillrandom "$c" --sync=1; done
     db_bench --db="$work/rocksdb" --benchmarks=fillseq --num="$records" --key_size=16 \
              --value_size=100 > "$work/rocksdb-load.out" 2>&1 || die "db_bench load failed"
-    dbb_run "${test_names[2]}" readrandom 1 2 --use_existing_db=1
-    dbb_run "${test_names[3]}" readrandom "$conc" 3 --use_existing_db=1
+    for c in 1 "${levels[@]}"; do dbb_run "$(tname read "$c")" readrandom "$c" --use_existing_db=1; done
 }
 
 # ---------------------------------------------------------------------------
@@ -366,7 +372,7 @@ table=$(awk -F'|' '
             }
         }
     }' "$results")
-header="$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); $records keys of 16 bytes, 100-byte values, ${duration}s per test, high concurrency = $conc"
+header="$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); $records keys of 16 bytes, 100-byte values, ${duration}s per test, high concurrency = ${levels[*]} in flight"
 printf '%s\n%s\n' "$header" "$table"
 [ -n "$out" ] && printf '%s\n%s\n' "$header" "$table" > "$out"
 exit 0
