@@ -5,32 +5,11 @@
     1 + 0.5^theta, else to n * (eta*u - eta + 1)^alpha.
 */
 #include "bench/keygen.h"
+#include "runtime/hash.h"
 
 #include <math.h>
 
 #define THETA 0.99
-
-//  splitmix64: small, fast, and good enough for load generation.
-static uint64_t
-s_rand (keygen_t *self)
-{
-    uint64_t z = (self->rng += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static uint64_t
-s_fnv (uint64_t v)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (int i = 0; i < 8; i++) {
-        h ^= v & 0xff;
-        h *= 0x100000001b3ULL;
-        v >>= 8;
-    }
-    return h;
-}
 
 static double
 s_zeta (uint64_t n, double theta)
@@ -46,8 +25,7 @@ keygen_init (keygen_t *self, keygen_dist_t dist, uint64_t items, uint64_t seed)
 {
     self->dist = dist;
     self->items = items ? items : 1;
-    self->rng = seed;
-    self->theta = THETA;
+    rtrand_seed (&self->rng, seed);
     if (dist == KEYGEN_UNIFORM)
         return;
     double zeta2 = s_zeta (2, THETA);
@@ -61,19 +39,19 @@ void
 keygen_clone (keygen_t *self, const keygen_t *from, uint64_t seed)
 {
     *self = *from;
-    self->rng = seed;
+    rtrand_seed (&self->rng, seed);
 }
 
 double
 keygen_unit (keygen_t *self)
 {
-    return (double) (s_rand (self) >> 11) * (1.0 / 9007199254740992.0);
+    return rtrand_double (&self->rng);
 }
 
 uint64_t
 keygen_below (keygen_t *self, uint64_t n)
 {
-    return n ? s_rand (self) % n : 0;
+    return n ? rtrand_below (&self->rng, n) : 0;
 }
 
 //  A zipfian rank in [0, items): 0 is the hottest.
@@ -96,8 +74,12 @@ keygen_next (keygen_t *self, uint64_t limit)
     if (!limit)
         return 0;
     switch (self->dist) {
-        case KEYGEN_ZIPFIAN:
-            return s_fnv (s_zipf_rank (self)) % limit;
+        case KEYGEN_ZIPFIAN: {
+            //  FNV over the rank's bytes, as YCSB scrambles (hash_u64 would
+            //  leave rank 0 on record 0).
+            uint64_t rank = s_zipf_rank (self);
+            return hash_bytes (&rank, sizeof rank) % limit;
+        }
         case KEYGEN_LATEST: {
             uint64_t back = s_zipf_rank (self) % limit;
             return limit - 1 - back;

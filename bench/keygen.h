@@ -12,6 +12,8 @@
 #ifndef BENCH_KEYGEN_H
 #define BENCH_KEYGEN_H
 
+#include "runtime/rtrand.h"
+
 #include <stdint.h>
 
 typedef enum { KEYGEN_UNIFORM, KEYGEN_ZIPFIAN, KEYGEN_LATEST } keygen_dist_t;
@@ -19,8 +21,8 @@ typedef enum { KEYGEN_UNIFORM, KEYGEN_ZIPFIAN, KEYGEN_LATEST } keygen_dist_t;
 typedef struct {
     keygen_dist_t dist;
     uint64_t items;                     //  zipfian over [0, items)
-    double theta, alpha, zetan, eta, half_pow_theta;
-    uint64_t rng;
+    double alpha, zetan, eta, half_pow_theta;
+    rtrand_t rng;
 } keygen_t;
 
 //  Sets up a generator over `items` records (items >= 1).

@@ -255,7 +255,6 @@ typedef struct {
     bool busy;
     op_kind_t kind;
     int stage;                          //  rmw: 0 reading, 1 writing
-    uint64_t record;
     uint64_t start_ns;                  //  when the op was due
     char hash_key [1100];
     size_t hash_key_len;
@@ -264,7 +263,6 @@ typedef struct {
 } slot_t;
 
 struct bthread_t {
-    int index;
     pthread_t thread;
     pegasus_client_t *client;
     keygen_t keys;
@@ -287,7 +285,6 @@ typedef struct {
     uint64_t end_ns;
     _Atomic bool stopping;
     _Atomic uint64_t next_insert;       //  the next record an insert creates
-    bthread_t *threads;
 } run_t;
 
 static run_t s_run;
@@ -348,27 +345,42 @@ s_value (bthread_t *t)
     return t->values + keygen_below (&t->keys, 256);
 }
 
-//  Counts a finished op (if it was due inside the measured window).
+//  Counts a finished op: a failure while loading, or anything due inside
+//  the measured window. NOT_FOUND answers a read, INCOMPLETE a scan.
 static void
 s_account (bthread_t *t, op_kind_t kind, int status, uint64_t start_ns, uint64_t end_ns)
 {
-    if (s_run.loading) {
-        if (status != PEGASUS_OK)
-            atomic_fetch_add_explicit (&t->errors [status >= 0 && status < STATUS_SLOTS ? status : STATUS_SLOTS - 1],
-                                       1, memory_order_relaxed);
-        return;
-    }
-    if (start_ns < s_run.measure_ns || end_ns > s_run.end_ns)
-        return;
-    if (status == PEGASUS_OK || (status == PEGASUS_NOT_FOUND && (kind == OP_READ || kind == OP_RMW))
-    ||  (status == PEGASUS_INCOMPLETE && kind == OP_SCAN)) {
-        if (status == PEGASUS_NOT_FOUND)
-            t->not_found++;
+    bool answered = status == PEGASUS_OK
+                 || (status == PEGASUS_NOT_FOUND && (kind == OP_READ || kind == OP_RMW))
+                 || (status == PEGASUS_INCOMPLETE && kind == OP_SCAN);
+    bool measured = !s_run.loading && start_ns >= s_run.measure_ns && end_ns <= s_run.end_ns;
+    if (answered && measured) {
+        t->not_found += status == PEGASUS_NOT_FOUND;
         hist_record (&t->hist [kind], end_ns - start_ns);
     }
     else
+    if (!answered && (measured || s_run.loading))
         atomic_fetch_add_explicit (&t->errors [status >= 0 && status < STATUS_SLOTS ? status : STATUS_SLOTS - 1],
                                    1, memory_order_relaxed);
+}
+
+//  Draws the slot's next operation and its record's keys; false when a
+//  load has inserted every record.
+static bool
+s_draw (bthread_t *t, slot_t *slot)
+{
+    slot->kind = s_pick_op (t);
+    slot->stage = 0;
+    uint64_t record;
+    if (slot->kind == OP_INSERT) {
+        record = atomic_fetch_add (&s_run.next_insert, 1);
+        if (s_run.loading && record >= s_run.o->records)
+            return false;
+    }
+    else
+        record = keygen_next (&t->keys, atomic_load (&s_run.next_insert));
+    s_keys (slot, record);
+    return true;
 }
 
 //  ---------------------------------------------------------------------------
@@ -418,20 +430,10 @@ s_send (slot_t *slot)
 static bool
 s_start (slot_t *slot, uint64_t due_ns)
 {
-    bthread_t *t = slot->thread;
-    uint64_t limit = atomic_load (&s_run.next_insert);
-    slot->kind = s_pick_op (t);
-    slot->stage = 0;
-    if (slot->kind == OP_INSERT) {
-        slot->record = atomic_fetch_add (&s_run.next_insert, 1);
-        if (s_run.loading && slot->record >= s_run.o->records) {
-            s_release (slot);
-            return false;
-        }
+    if (!s_draw (slot->thread, slot)) {
+        s_release (slot);
+        return false;
     }
-    else
-        slot->record = keygen_next (&t->keys, limit);
-    s_keys (slot, slot->record);
     slot->start_ns = due_ns;
     return s_send (slot);
 }
@@ -572,13 +574,9 @@ s_sync_thread (void *arg)
         }
         else
             due = (double) s_now_ns ();
-        op_kind_t kind = s_pick_op (t);
-        uint64_t limit = atomic_load (&s_run.next_insert);
-        uint64_t record = kind == OP_INSERT ? atomic_fetch_add (&s_run.next_insert, 1)
-                                            : keygen_next (&t->keys, limit);
-        if (s_run.loading && record >= o->records)
+        if (!s_draw (t, slot))
             break;
-        s_keys (slot, record);
+        op_kind_t kind = slot->kind;
         int rc;
         if (kind == OP_SCAN)
             rc = s_scan (t, slot);
@@ -780,7 +778,6 @@ main (int argc, char **argv)
     int ready = 0;
     for (; ready < workers; ready++) {
         bthread_t *t = &threads [ready];
-        t->index = ready;
         pthread_mutex_init (&t->lock, NULL);
         pthread_cond_init (&t->cond, NULL);
         keygen_clone (&t->keys, &keys, o.seed + 0x9e3779b97f4a7c15ULL * (uint64_t) (ready + 1));
@@ -802,7 +799,6 @@ main (int argc, char **argv)
             t->values [b] = (char) ('a' + keygen_below (&t->keys, 26));
     }
     s_run.o = &o;
-    s_run.threads = threads;
     if (o.load) {
         s_run.loading = true;
         atomic_store (&s_run.next_insert, 0);

@@ -180,6 +180,15 @@ meta_alive (meta_t *self, node_t *node)
         && actor_now_ms (self->self) - node->last_beacon_ms <= self->node_grace_ms;
 }
 
+bool
+meta_in (char **list, size_t n, const char *address)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp (list [i], address))
+            return true;
+    return false;
+}
+
 void
 meta_count_roles (meta_t *self, const char *address, uint32_t *primaries, uint32_t *secondaries)
 {
@@ -193,11 +202,8 @@ meta_count_roles (meta_t *self, const char *address, uint32_t *primaries, uint32
             continue;
         for (uint32_t i = 0; i < app->info->partition_count; i++) {
             Pg__PartitionConfig *p = app->parts [i];
-            if (!strcmp (p->primary, address))
-                (*primaries)++;
-            for (size_t k = 0; k < p->n_secondaries; k++)
-                if (!strcmp (p->secondaries [k], address))
-                    (*secondaries)++;
+            *primaries += !strcmp (p->primary, address);
+            *secondaries += meta_in (p->secondaries, p->n_secondaries, address);
         }
     }
 }
@@ -252,15 +258,8 @@ s_node_index (meta_t *self, node_t *target)
 static bool
 s_assigned (const Pg__PartitionConfig *p, const char *address)
 {
-    if (!strcmp (p->primary, address))
-        return true;
-    for (size_t k = 0; k < p->n_secondaries; k++)
-        if (!strcmp (p->secondaries [k], address))
-            return true;
-    for (size_t k = 0; !*p->primary && k < p->n_candidates; k++)
-        if (!strcmp (p->candidates [k], address))
-            return true;
-    return false;
+    return !strcmp (p->primary, address) || meta_in (p->secondaries, p->n_secondaries, address)
+        || (!*p->primary && meta_in (p->candidates, p->n_candidates, address));
 }
 
 report_t *

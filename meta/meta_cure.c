@@ -36,15 +36,6 @@
 //  ---------------------------------------------------------------------------
 //  Repeated string fields of owned protobuf structs
 
-static bool
-s_in (char **list, size_t n, const char *address)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp (list [i], address))
-            return true;
-    return false;
-}
-
 static void
 s_remove (char **list, size_t *n, const char *address)
 {
@@ -60,7 +51,7 @@ s_remove (char **list, size_t *n, const char *address)
 static int
 s_add (char ***list, size_t *n, const char *address)
 {
-    if (s_in (*list, *n, address))
+    if (meta_in (*list, *n, address))
         return 0;
     char **grown = realloc (*list, (*n + 1) * sizeof *grown);
     char *copy = strdup (address);
@@ -267,7 +258,7 @@ s_pick_learner (meta_t *self, const Pg__PartitionConfig *p, const report_t *prim
     for (size_t i = p->n_last_drops; i-- > 0;) {
         const char *node = p->last_drops [i];
         if (s_alive (self, node) && strcmp (node, p->primary)
-        &&  !s_in (p->secondaries, p->n_secondaries, node))
+        &&  !meta_in (p->secondaries, p->n_secondaries, node))
             return node;
     }
     const char *best = NULL;
@@ -278,7 +269,7 @@ s_pick_learner (meta_t *self, const Pg__PartitionConfig *p, const report_t *prim
     while (strmap_next (self->nodes, &cursor, &address, &value) == 0) {
         node_t *node = value;
         if (!meta_alive (self, node) || !strcmp (node->address, p->primary)
-        ||  s_in (p->secondaries, p->n_secondaries, node->address))
+        ||  meta_in (p->secondaries, p->n_secondaries, node->address))
             continue;
         bool learning = false;
         for (size_t k = 0; primary && k < primary->nlearners; k++)
@@ -506,7 +497,7 @@ meta_on_update_config (meta_t *self, msg_t *request)
         return;
     }
     Pg__PartitionConfig *q = next->parts [req->partition_index];
-    bool member = !strcmp (q->primary, req->node) || s_in (q->secondaries, q->n_secondaries, req->node);
+    bool member = !strcmp (q->primary, req->node) || meta_in (q->secondaries, q->n_secondaries, req->node);
     if (req->type == PG__CONFIG_TYPE__CT_UPGRADE_TO_SECONDARY) {
         if (member || !s_alive (self, req->node) || 1 + q->n_secondaries >= q->max_replica_count) {
             meta_app_free (next);
@@ -522,7 +513,7 @@ meta_on_update_config (meta_t *self, msg_t *request)
     }
     else
     if (req->type == PG__CONFIG_TYPE__CT_REMOVE) {
-        if (!s_in (q->secondaries, q->n_secondaries, req->node)) {
+        if (!meta_in (q->secondaries, q->n_secondaries, req->node)) {
             meta_app_free (next);
             actor_reply_error (self->self, request, PG__STATUS__INVALID_STATE,
                                "%s is not a secondary of %u.%u", req->node, req->app_id,
@@ -568,7 +559,7 @@ meta_on_propose (meta_t *self, msg_t *request)
     }
     Pg__PartitionConfig *q = next->parts [req->partition_index];
     const char *node = req->node;
-    bool secondary = s_in (q->secondaries, q->n_secondaries, node);
+    bool secondary = meta_in (q->secondaries, q->n_secondaries, node);
     bool primary = !strcmp (q->primary, node);
     const char *refusal = NULL;
     char old [256];
@@ -581,7 +572,7 @@ meta_on_propose (meta_t *self, msg_t *request)
             if (!s_alive (self, node))
                 refusal = "the node is not alive";
             else
-            if (!req->force && !secondary && !s_in (q->candidates, q->n_candidates, node))
+            if (!req->force && !secondary && !meta_in (q->candidates, q->n_candidates, node))
                 refusal = "the node is neither a secondary nor a candidate; it may lack "
                           "committed writes (force to assign it anyway)";
             else

@@ -99,6 +99,11 @@ node_t *
 bool
     meta_alive (meta_t *self, node_t *node);
 
+//  Whether address is one of the n strings of list (a repeated string
+//  field of a configuration).
+bool
+    meta_in (char **list, size_t n, const char *address);
+
 void
     meta_count_roles (meta_t *self, const char *address, uint32_t *primaries,
                       uint32_t *secondaries);

@@ -71,7 +71,7 @@ s_grow (strmap_t *self)
 }
 
 static size_t
-s_find (strmap_t *self, const char *key, size_t len, uint64_t hash)
+s_find (strmap_t *self, const void *key, size_t len, uint64_t hash)
 {
     size_t i = hash & self->mask;
     while (self->slots [i].key) {
@@ -86,9 +86,14 @@ s_find (strmap_t *self, const char *key, size_t len, uint64_t hash)
 int
 strmap_put (strmap_t *self, const char *key, void *value)
 {
+    return strmap_putn (self, key, strlen (key), value);
+}
+
+int
+strmap_putn (strmap_t *self, const void *key, size_t len, void *value)
+{
     if ((self->size + 1) * 4 > (self->mask + 1) * 3 && s_grow (self))
         return -1;
-    size_t len = strlen (key);
     uint64_t hash = hash_bytes (key, len);
     size_t i = s_find (self, key, len, hash);
     slot_t *slot = &self->slots [i];
@@ -99,7 +104,8 @@ strmap_put (strmap_t *self, const char *key, void *value)
     slot->key = malloc (len + 1);
     if (!slot->key)
         return -1;
-    memcpy (slot->key, key, len + 1);
+    memcpy (slot->key, key, len);
+    slot->key [len] = 0;
     slot->len = len;
     slot->hash = hash;
     slot->value = value;
@@ -108,7 +114,7 @@ strmap_put (strmap_t *self, const char *key, void *value)
 }
 
 void *
-strmap_getn (strmap_t *self, const char *key, size_t len)
+strmap_getn (strmap_t *self, const void *key, size_t len)
 {
     size_t i = s_find (self, key, len, hash_bytes (key, len));
     return self->slots [i].key ? self->slots [i].value : NULL;
@@ -123,7 +129,12 @@ strmap_get (strmap_t *self, const char *key)
 void *
 strmap_take (strmap_t *self, const char *key)
 {
-    size_t len = strlen (key);
+    return strmap_taken (self, key, strlen (key));
+}
+
+void *
+strmap_taken (strmap_t *self, const void *key, size_t len)
+{
     size_t i = s_find (self, key, len, hash_bytes (key, len));
     if (!self->slots [i].key)
         return NULL;

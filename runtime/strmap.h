@@ -1,7 +1,8 @@
-/*  strmap: hash map from strings (copied in) to pointers.
+/*  strmap: hash map from strings or byte strings (copied in) to pointers.
 
     Same design as u64map (linear probing, backward-shift deletion); keys
-    are copied and owned by the map. Not thread-safe.
+    are copied and owned by the map (with a NUL after them, so string
+    keys read back as strings). Not thread-safe.
 */
 #ifndef RUNTIME_STRMAP_H
 #define RUNTIME_STRMAP_H
@@ -20,15 +21,23 @@ void
 int
     strmap_put (strmap_t *self, const char *key, void *value);
 
+//  Same, for a key of len bytes (which may hold NULs).
+int
+    strmap_putn (strmap_t *self, const void *key, size_t len, void *value);
+
 void *
     strmap_get (strmap_t *self, const char *key);
 
 //  Same, for a key that is not NUL-terminated.
 void *
-    strmap_getn (strmap_t *self, const char *key, size_t len);
+    strmap_getn (strmap_t *self, const void *key, size_t len);
 
+//  Removes the key; its value, or NULL if it was not there.
 void *
     strmap_take (strmap_t *self, const char *key);
+
+void *
+    strmap_taken (strmap_t *self, const void *key, size_t len);
 
 size_t
     strmap_size (strmap_t *self);

@@ -92,15 +92,10 @@ test_bad_command_lines (void **state)
     assert_int_equal (s_bench ("extra"), 2);
     assert_int_equal (s_bench ("--help"), 0);
     assert_non_null (strstr (s_out, "usage: pegasus-bench"));
-    //  An unreachable meta server: exit 1 with a reason, not a hang.
-    char command [4096];
-    snprintf (command, sizeof command, "timeout 30 %s -m 127.0.0.1:1 --timeout-ms 1000 2>&1",
-              testutil_program ("pegasus-bench"));
-    FILE *p = popen (command, "r");
-    size_t n = fread (s_out, 1, sizeof s_out - 1, p);
-    s_out [n] = 0;
-    int status = pclose (p);
-    assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 1);
+    //  An unreachable meta server (a later -m wins): exit 1 with a
+    //  reason, not a hang.
+    assert_int_equal (s_bench ("-m 127.0.0.1:1 --timeout-ms 1000"), 1);
+    assert_non_null (strstr (s_out, "pegasus-bench: "));
 }
 
 static void

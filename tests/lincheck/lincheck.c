@@ -30,6 +30,7 @@
 #   define _POSIX_C_SOURCE 200809L
 #endif
 #include "lincheck.h"
+#include "runtime/hash.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -93,30 +94,11 @@ typedef struct {
     bool inert;                 //  present, with some inert value
 } reg_t;
 
-//  A bijective 64-bit mixer (murmur3 finaliser).
-static uint64_t
-s_mix (uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    x ^= x >> 33;
-    return x;
-}
-
-//  FNV-1a; string keys and numeric keys hash apart by the seed.
+//  String keys and numeric keys hash apart by the seed.
 static uint64_t
 s_hash_key (const char *str, uint64_t id)
 {
-    if (!str)
-        return s_mix (id ^ 0x6a09e667f3bcc908ull);
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (const unsigned char *p = (const unsigned char *) str; *p; p++) {
-        h ^= *p;
-        h *= 0x100000001b3ull;
-    }
-    return h;
+    return str ? hash_bytes (str, strlen (str)) : hash_u64 (id ^ 0x6a09e667f3bcc908ull);
 }
 
 lincheck_t *
@@ -634,7 +616,7 @@ s_search_init (search_t *s, const lincheck_t *self, const size_t *idx, size_t n,
     uint64_t seed = 0x9e3779b97f4a7c15ull;
     for (size_t i = 0; i < n; i++) {
         seed += 0x9e3779b97f4a7c15ull;
-        s->zobrist [i] = s_mix (seed) | 1;
+        s->zobrist [i] = hash_u64 (seed) | 1;
     }
 
     //  One spare slot: malloc (0) may answer NULL, which is not a failure.
@@ -755,7 +737,7 @@ s_reg_hash (reg_t reg)
 {
     if (reg.inert)
         return 0x9b05688c2b3e6c1full;
-    return reg.present ? s_mix ((uint64_t) reg.value ^ 0x510e527fade682d1ull)
+    return reg.present ? hash_u64 ((uint64_t) reg.value ^ 0x510e527fade682d1ull)
                        : 0x1f83d9abfb41bd6bull;
 }
 

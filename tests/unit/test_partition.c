@@ -33,18 +33,14 @@ static int64_t
 s_mono_ns (void *ctx)
 {
     (void) ctx;
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+    return rtclock_mono_ns (&rtclock_system);
 }
 
 static int64_t
 s_wall_ms (void *ctx)
 {
     (void) ctx;
-    struct timespec ts;
-    clock_gettime (CLOCK_REALTIME, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + atomic_load (&s_wall_offset_ms);
+    return rtclock_wall_ms (&rtclock_system) + atomic_load (&s_wall_offset_ms);
 }
 
 static const rtclock_t s_clock = { s_mono_ns, s_wall_ms, NULL };
