@@ -353,7 +353,7 @@ s_account (bthread_t *t, op_kind_t kind, int status, uint64_t start_ns, uint64_t
     bool answered = status == PEGASUS_OK
                  || (status == PEGASUS_NOT_FOUND && (kind == OP_READ || kind == OP_RMW))
                  || (status == PEGASUS_INCOMPLETE && kind == OP_SCAN);
-    bool measured = !s_run.loading && start_ns >= s_run.measure_ns && end_ns <= s_run.end_ns;
+    bool measured = !s_run.loading && start_ns >= s_run.measure_ns && start_ns < s_run.end_ns;
     if (answered && measured) {
         t->not_found += status == PEGASUS_NOT_FOUND;
         hist_record (&t->hist [kind], end_ns - start_ns);

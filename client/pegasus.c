@@ -694,7 +694,7 @@ pegasus_client_open (const char *meta_servers, const char *table, int timeout_ms
     char name [64];
     snprintf (name, sizeof name, "pegasus.client.%u", atomic_fetch_add (&s_count, 1));
     cargs_t args = { self, table, meta_servers };
-    actor_opts_t opts = { .mailbox_limit = 1000000 };
+    actor_opts_t opts = { .near_io = true, .mailbox_limit = 1000000 };
     self->actor = actor_spawn (self->rt, name, &s_ops, &args, &opts);
     if (!self->actor) {
         pegasus_client_close (&self);

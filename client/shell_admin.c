@@ -245,13 +245,13 @@ shell_cmd_actors (shell_t *self, int argc, char **argv)
              (unsigned long long) body->dropped_too_large, (unsigned long long) body->dropped_busy);
     qsort (body->actors, body->n_actors, sizeof *body->actors, s_compare_actors);
     fprintf (self->out, "%-32s %-16s %8s %12s %12s %8s %s\n", "NAME", "KIND", "DEPTH", "RECEIVED",
-             "SENT", "BUSY", "PINNED");
+             "SENT", "BUSY", "THREAD");
     for (size_t i = 0; i < body->n_actors; i++) {
         Pg__ActorInfo *a = body->actors [i];
         fprintf (self->out, "%-32s %-16s %8llu %12llu %12llu %8llu %s\n", a->name, a->kind,
                  (unsigned long long) a->mailbox_depth, (unsigned long long) a->received,
                  (unsigned long long) a->sent, (unsigned long long) a->busy_rejects,
-                 a->pinned ? "yes" : "no");
+                 *a->thread ? a->thread : a->pinned ? "pinned" : "shared");
     }
     msg_destroy (&reply);
     pegasus_runtime_release ();

@@ -24,6 +24,7 @@ const msg_kind_t partition_kind_lease = { "partition.lease" };
 static const msg_kind_t s_kind_open = { "partition.open" };
 static const msg_kind_t s_kind_seal = { "partition.seal" };
 static const msg_kind_t s_kind_tick = { "partition.tick" };
+static const msg_kind_t s_kind_flush = { "partition.flush" };
 
 #define REPLAY_CHUNK (4u << 20)
 #define LOG_TIMEOUT_MS 60000
@@ -532,17 +533,10 @@ s_tick (partition_t *self)
         return;
     int64_t now = actor_now_ms (self->self);
     if (self->applied > self->flushed && now - self->last_flush_ms >= self->limits.checkpoint_ms
-    &&  db_flush (self->db) == 0) {
-        self->last_flush_ms = now;
-        self->flushed = self->applied;
-        logwriter_checkpoint_t *cp;
-        msg_t *msg = msg_new_local (&logwriter_kind_checkpoint, sizeof *cp, (void **) &cp);
-        if (msg) {
-            cp->app_id = self->app_id;
-            cp->partition = self->partition;
-            cp->decree = self->flushed;
-            actor_send (self->self, self->log, &msg);
-        }
+    &&  !self->flush_pending) {
+        msg_t *flush = msg_new_local (&s_kind_flush, 0, NULL);
+        if (flush && actor_send (self->self, self->self, &flush) == PG__STATUS__OK)
+            self->flush_pending = true;
     }
     if (self->role == ROLE_PRIMARY)
         partition_primary_tick (self);
@@ -657,6 +651,50 @@ partition_release (value_ref_t *ref)
     memset (ref, 0, sizeof *ref);
 }
 
+//  A flush blocks until RocksDB has written the memtable: off the I/O
+//  thread, so the node's network does not wait for it.
+static void
+s_flush (partition_t *self, msg_t **msg_p)
+{
+    if (partition_offload (self, msg_p))
+        return;
+    self->flush_pending = false;
+    if (self->state != PARTITION_READY || self->applied <= self->flushed)
+        return;
+    uint64_t applied = self->applied;
+    if (db_flush (self->db))
+        return;                         //  logged by db; tried again later
+    self->last_flush_ms = actor_now_ms (self->self);
+    self->flushed = applied;
+    logwriter_checkpoint_t *cp;
+    msg_t *msg = msg_new_local (&logwriter_kind_checkpoint, sizeof *cp, (void **) &cp);
+    if (msg) {
+        cp->app_id = self->app_id;
+        cp->partition = self->partition;
+        cp->decree = self->flushed;
+        actor_send (self->self, self->log, &msg);
+    }
+}
+
+bool
+partition_offload (partition_t *self, msg_t **msg_p)
+{
+    if (!actor_move (self->self, true))
+        return false;
+    actor_postpone (self->self, msg_p);
+    return true;
+}
+
+//  Near the I/O thread while it serves a role that answers the network,
+//  and nothing it postponed to do elsewhere is still waiting.
+static void
+s_place (partition_t *self)
+{
+    bool serving = self->state == PARTITION_READY
+                && (self->role == ROLE_PRIMARY || self->role == ROLE_SECONDARY);
+    actor_move (self->self, !serving || actor_postponed (self->self) > 0);
+}
+
 //  ---------------------------------------------------------------------------
 //  The actor
 
@@ -683,9 +721,9 @@ static const struct {
 };
 
 static void
-s_receive (actor_t *actor, msg_t **msg_p)
+s_handle (partition_t *self, msg_t **msg_p)
 {
-    partition_t *self = actor_state (actor);
+    actor_t *actor = self->self;
     msg_t *msg = *msg_p;
     for (size_t i = 0; i < sizeof s_handlers / sizeof s_handlers [0]; i++)
         if (msg_is (msg, s_handlers [i].desc)) {
@@ -703,6 +741,9 @@ s_receive (actor_t *actor, msg_t **msg_p)
     else
     if (msg_is (msg, &s_kind_tick))
         s_tick (self);
+    else
+    if (msg_is (msg, &s_kind_flush))
+        s_flush (self, msg_p);
     else
     if (msg_is (msg, &partition_kind_config))
         partition_apply_config (self, msg_body (msg));
@@ -728,6 +769,14 @@ s_receive (actor_t *actor, msg_t **msg_p)
     else
         partition_fail (self, msg, PG__STATUS__INVALID_ARGUMENT, "%s does not handle %s",
                         actor_name (actor), msg_kind_name (msg));
+}
+
+static void
+s_receive (actor_t *actor, msg_t **msg_p)
+{
+    partition_t *self = actor_state (actor);
+    s_handle (self, msg_p);
+    s_place (self);
 }
 
 //  Seals at the end of this turn: the message lands behind what is queued
@@ -773,7 +822,9 @@ s_init (actor_t *actor, void *args)
     actor_set_state (actor, self);
     if (!self->app_name || !self->dir || !self->checkpoint_dir || !self->overlay)
         return -1;
-    //  Opening blocks (RocksDB), so it is the first message, on our thread.
+    //  Opening blocks (RocksDB), so it is the first message, on a pinned
+    //  thread; it moves near the I/O thread once it serves.
+    actor_move (actor, true);
     msg_t *open = msg_new_local (&s_kind_open, 0, NULL);
     msg_t *tick = msg_new_local (&s_kind_tick, 0, NULL);
     actor_send (actor, actor, &open);
@@ -826,7 +877,7 @@ partition_spawn (rt_t *rt, const partition_args_t *args)
 {
     char name [64];
     partition_name (args->app_id, args->partition, name, sizeof name);
-    actor_opts_t opts = { .pinned = true, .mailbox_limit = 200000 };
+    actor_opts_t opts = { .pinned = true, .near_io = true, .mailbox_limit = 200000 };
     return actor_spawn (rt, name, &s_ops, (void *) args, &opts);
 }
 

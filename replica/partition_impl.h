@@ -142,6 +142,7 @@ typedef struct {
     uint64_t writes;
     uint64_t reads;
     int64_t last_flush_ms;
+    bool flush_pending;                 //  a flush message is on its way
     int64_t last_report_ms;
 } partition_t;
 
@@ -229,6 +230,12 @@ void
     partition_set_role (partition_t *self, int role);
 
 //  Seals the open mutation at the end of this turn.
+//  For a handler about to block for long (a flush, a checkpoint): moves
+//  the partition off the I/O thread and puts msg back, to be handled again
+//  there. True if it did (the handler returns); false if it may block here.
+bool
+    partition_offload (partition_t *self, msg_t **msg_p);
+
 void
     partition_seal_later (partition_t *self);
 

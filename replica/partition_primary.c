@@ -550,7 +550,7 @@ typedef struct {
     msg_t *request;
 } log_learn_t;
 
-static void s_learn_checkpoint (partition_t *self, msg_t *request);
+static void s_learn_checkpoint (partition_t *self, msg_t **msg_p);
 
 static void
 s_on_log_records (actor_t *actor, msg_t **reply_p, void *arg)
@@ -566,7 +566,7 @@ s_on_log_records (actor_t *actor, msg_t **reply_p, void *arg)
         return;
     }
     if (!msg_is (*reply_p, &logwriter_kind_records) || msg_status (*reply_p) != PG__STATUS__OK) {
-        s_learn_checkpoint (self, request);     //  the log let go meanwhile
+        s_learn_checkpoint (self, &request);     //  the log let go meanwhile
         msg_destroy (&request);
         return;
     }
@@ -590,7 +590,7 @@ s_on_log_records (actor_t *actor, msg_t **reply_p, void *arg)
     }
     if (!taken) {
         msg_destroy (&reply);
-        s_learn_checkpoint (self, request);
+        s_learn_checkpoint (self, &request);
     }
     else
         actor_reply (self->self, request, &reply);
@@ -600,10 +600,13 @@ s_on_log_records (actor_t *actor, msg_t **reply_p, void *arg)
 //  Makes (or reuses) a checkpoint of RocksDB for learners and answers
 //  with its files.
 static void
-s_learn_checkpoint (partition_t *self, msg_t *request)
+s_learn_checkpoint (partition_t *self, msg_t **msg_p)
 {
+    msg_t *request = *msg_p;
     char path [4400];
     if (!self->checkpoint_decree || self->checkpoint_decree + 1 < plist_first (self->plist)) {
+        if (partition_offload (self, msg_p))
+            return;                     //  a checkpoint flushes: not on the I/O thread
         //  The last one is older than what memory covers: make a new one.
         char name [128];
         snprintf (name, sizeof name, "%u.%u.%" PRIu64, self->app_id, self->partition, self->applied);
@@ -740,5 +743,5 @@ partition_on_learn (partition_t *self, msg_t **msg_p)
         free (ll);
         msg_destroy (&msg);
     }
-    s_learn_checkpoint (self, request);
+    s_learn_checkpoint (self, msg_p);
 }

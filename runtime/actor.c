@@ -29,6 +29,7 @@
 #include "runtime/rt_impl.h"
 #include "runtime/transport.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -545,9 +546,10 @@ actor_spawn (rt_t *rt, const char *name, const actor_ops_t *ops, void *args,
         s_free (self);
         return NULL;
     }
-    if (opts && opts->pinned) {
+    if (opts && (opts->pinned || opts->near_io)) {
         bool alone;
-        self->home = sched_pinned_thread (rt->sched, opts->exclusive, &alone);
+        self->home = sched_pinned_thread (rt->sched, opts->exclusive, opts->near_io, &alone);
+        self->near_io = opts->near_io;
         if (!self->home) {
             log_error ("spawn %s: pinned actor, but runtime/pinned_threads is 0", name);
             s_free (self);
@@ -644,6 +646,8 @@ s_reject (actor_t *self, msg_t *msg)
 static void
 s_deliver (actor_t *self, msg_t *msg)
 {
+    if (msg->flags & MSG_F_POSTPONED)
+        self->postponed--;
     if (msg->kind == &s_kind_stop) {
         s_die (self);
         s_signal_waiter (msg);
@@ -712,6 +716,8 @@ actor_run (actor_t *self, worker_t *w)
                 s_die (self);
             if (self->mute_on)
                 break;          //  it overloads someone: end the turn now
+            if (self->home && self->home != w)
+                break;          //  it moved: the rest runs on its new thread
         }
     }
     atomic_fetch_sub_explicit (&self->mailbox.count, n, memory_order_relaxed);
@@ -727,6 +733,45 @@ actor_run (actor_t *self, worker_t *w)
         actor_unref (&self);            //  the run queue's reference
     else
         sched_requeue (w, self);
+}
+
+bool
+actor_move (actor_t *self, bool blocking)
+{
+    assert (sched_current () == self);
+    if (!self->near_io || !self->home)
+        return false;
+    bool alone;
+    worker_t *to = sched_pinned_thread (self->rt->sched, false, !blocking, &alone);
+    if (!to || to == self->home || (blocking && to == sched_host (self->rt->sched))) {
+        if (to)
+            sched_unpin (to);
+        return false;
+    }
+    sched_unpin (self->home);
+    self->home = to;
+    return true;
+}
+
+void
+actor_postpone (actor_t *self, msg_t **msg_p)
+{
+    assert (sched_current () == self);
+    msg_t *msg = *msg_p;
+    *msg_p = NULL;
+    msg->flags |= MSG_F_POSTPONED;
+    //  Our own mailbox, not parked while we run: this cannot schedule us.
+    if (actor_push (self, msg, true) != PG__STATUS__OK)
+        msg_destroy (&msg);
+    else
+        self->postponed++;
+}
+
+int
+actor_postponed (actor_t *self)
+{
+    assert (sched_current () == self);
+    return self->postponed;
 }
 
 void
@@ -831,4 +876,5 @@ actor_info (actor_t *self, actor_info_t *info)
     info->sent = atomic_load_explicit (&self->sent, memory_order_relaxed);
     info->busy_rejects = atomic_load_explicit (&self->rejected, memory_order_relaxed);
     info->pinned = self->home != NULL;
+    sched_thread_label (self->home, info->thread, sizeof info->thread);
 }

@@ -80,9 +80,36 @@ typedef struct {
     //  others must never wait behind (the log's fsync). With no free
     //  pinned thread it shares the least loaded one (and says so).
     bool exclusive;
+    //  Pinned to the transport's I/O thread when the runtime lets actors
+    //  run there (runtime/io_actors), else to a pinned thread as above: for
+    //  actors that mostly answer the network and whose turns are short
+    //  (the partitions). It saves two thread switches per message, and
+    //  costs the node's network a stall while such an actor's turn lasts.
+    bool near_io;
     //  Bound on queued messages; 0 = runtime/mailbox_limit.
     int64_t mailbox_limit;
 } actor_opts_t;
+
+//  From the actor's own turn, for an actor spawned near_io: move to a
+//  pinned thread of its own kind (blocking) before a call that may block
+//  for long (a flush, opening a database), so the node's network does not
+//  wait behind it, and back near I/O (!blocking) after. True if its thread
+//  changed: the turn ends with this message and the next runs on the new
+//  thread. False, and nothing changes, if it is already there or the
+//  runtime keeps no actors on the I/O thread.
+bool
+    actor_move (actor_t *self, bool blocking);
+
+//  From the actor's own turn: puts the message being handled back at the
+//  end of its own mailbox, unchanged (sender, correlation, deadline), to
+//  be handled again later, typically after actor_move.
+void
+    actor_postpone (actor_t *self, msg_t **msg_p);
+
+//  From the actor's own turn: messages it postponed that have not come
+//  back yet (handled, expired or dropped).
+int
+    actor_postponed (actor_t *self);
 
 //  The kind of bodiless messages: error replies, empty OK replies.
 extern const msg_kind_t actor_kind_empty;
@@ -195,6 +222,7 @@ typedef struct {
     uint64_t sent;
     uint64_t busy_rejects;
     bool pinned;
+    char thread [16];                   //  "shared", "io" or "pinned-N"
 } actor_info_t;
 
 void

@@ -34,7 +34,9 @@ struct actor_t {
     char *node;                     //  remote: its node; local: NULL
     char *address;                  //  remote: "node/name"
     const actor_ops_t *ops;
-    worker_t *home;                 //  pinned thread, or NULL
+    worker_t *home;                 //  pinned thread, or NULL; set by its own turn
+    bool near_io;                   //  spawned near_io: may move (actor_move)
+    int postponed;                  //  put back, not yet handled again (own turn)
     int64_t limit;
 
     //  Owned by the actor's turn: no other thread touches these.

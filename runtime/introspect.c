@@ -30,7 +30,8 @@ s_collect (actor_t *actor, void *ctx)
     item->sent = info.sent;
     item->busy_rejects = info.busy_rejects;
     item->pinned = info.pinned;
-    if (item->name && item->kind)
+    item->thread = msg_strdup (c->reply, info.thread);
+    if (item->name && item->kind && item->thread)
         c->body->actors [c->body->n_actors++] = item;
 }
 

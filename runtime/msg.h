@@ -45,6 +45,7 @@ typedef struct {
 #define MSG_F_PACKED  0x0200u     //  body not yet unpacked from `packed`
 #define MSG_F_TIMER   0x0400u     //  delivered by a timer; corr = timer id
 #define MSG_F_BYPASS  0x0800u     //  not counted against the mailbox bound
+#define MSG_F_POSTPONED 0x1000u   //  put back by actor_postpone
 
 typedef struct msg_extra_t msg_extra_t;
 

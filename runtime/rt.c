@@ -185,12 +185,14 @@ rt_new_with_clock (zconfig_t *config, const rtclock_t *clock)
 {
     long cpus = sysconf (_SC_NPROCESSORS_ONLN);
     int64_t workers, pinned, batch, limit, spin_us, seed;
+    bool io_actors;
     if (config_int (config, "runtime/workers", cpus > 0 ? cpus : 2, 1, 1024, &workers)
     ||  config_int (config, "runtime/pinned_threads", 2, 0, 1024, &pinned)
     ||  config_int (config, "runtime/batch", 100, 1, 1000000, &batch)
     ||  config_int (config, "runtime/mailbox_limit", 10000, 1, 1LL << 40, &limit)
     ||  config_int (config, "runtime/spin_us", 50, 0, 1000000, &spin_us)
-    ||  config_int (config, "runtime/seed", 0, 0, INT64_MAX, &seed))
+    ||  config_int (config, "runtime/seed", 0, 0, INT64_MAX, &seed)
+    ||  config_bool (config, "runtime/io_actors", true, &io_actors))
         return NULL;
     const char *level_name = config_str (config, "runtime/log_level", NULL);
     if (level_name) {
@@ -228,7 +230,8 @@ rt_new_with_clock (zconfig_t *config, const rtclock_t *clock)
         return NULL;
     }
     sched_config_t sched_config = {
-        (int) workers, (int) pinned, (int) batch, (int) spin_us
+        (int) workers, (int) pinned, (int) batch, (int) spin_us,
+        io_actors ? transport_wake : NULL, self->transport
     };
     self->sched = sched_new (self, &sched_config);
     if (!self->sched || transport_start (self->transport)) {

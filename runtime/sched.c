@@ -19,6 +19,7 @@
 #include "runtime/rt.h"
 #include "runtime/rtclock.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 struct worker_t {
@@ -34,6 +36,9 @@ struct worker_t {
     sched_t *sched;
     int index;
     bool pinned;
+    bool hosted;                    //  the host: driven by another thread
+    void (*wake_fn) (void *arg);    //  host: how to wake its thread
+    void *wake_arg;
     _Atomic int bound;              //  pinned: actors bound here
     _Atomic bool reserved;          //  pinned: an exclusive actor's alone
     pthread_t thread;
@@ -52,6 +57,7 @@ struct sched_t {
     int nworkers;
     worker_t *pinned;
     int npinned;
+    worker_t *host;                 //  or NULL
     _Atomic int sleepers;
     _Atomic unsigned next_rr;
     _Atomic bool stop;
@@ -87,6 +93,10 @@ s_wake (worker_t *w)
     if (atomic_load_explicit (&w->sleeping, memory_order_seq_cst)
     &&  atomic_exchange_explicit (&w->sleeping, 0, memory_order_seq_cst)) {
         atomic_fetch_sub_explicit (&w->sched->sleepers, 1, memory_order_relaxed);
+        if (w->wake_fn) {
+            w->wake_fn (w->wake_arg);
+            return;
+        }
         pthread_mutex_lock (&w->lock);
         pthread_cond_signal (&w->cond);
         pthread_mutex_unlock (&w->lock);
@@ -123,7 +133,8 @@ sched_schedule (sched_t *self, actor_t *actor)
     if (w != me)
         s_wake (w);
     else
-    if (atomic_load_explicit (&w->runq.count, memory_order_relaxed) >= 2
+    if (!w->pinned                      //  nobody can steal from a pinned thread
+    &&  atomic_load_explicit (&w->runq.count, memory_order_relaxed) >= 2
     &&  atomic_load_explicit (&self->sleepers, memory_order_relaxed) > 0)
         s_wake_one (self, w);
 }
@@ -132,7 +143,14 @@ void
 sched_requeue (worker_t *w, actor_t *actor)
 {
     //  Back of the queue: every other runnable actor gets a turn first.
-    s_push_runq (w, actor);
+    //  An actor that moved (actor_move) goes to its new thread.
+    worker_t *home = actor->home;
+    if (home && home != w) {
+        s_push_runq (home, actor);
+        s_wake (home);
+    }
+    else
+        s_push_runq (w, actor);
 }
 
 static void
@@ -306,7 +324,7 @@ s_worker_main (void *arg)
 }
 
 static int
-s_worker_init (worker_t *w, sched_t *self, int index, bool pinned)
+s_worker_init (worker_t *w, sched_t *self, int index, bool pinned, bool hosted)
 {
     mpscq_init (&w->runq, false);
     mpscq_init (&w->inbox, false);
@@ -324,6 +342,11 @@ s_worker_init (worker_t *w, sched_t *self, int index, bool pinned)
     pthread_condattr_setclock (&attr, CLOCK_MONOTONIC);
     pthread_cond_init (&w->cond, &attr);
     pthread_condattr_destroy (&attr);
+    w->hosted = hosted;
+    if (hosted) {
+        w->started = true;              //  its thread is the driver's
+        return 0;
+    }
     if (pthread_create (&w->thread, NULL, s_worker_main, w)) {
         log_error ("sched: cannot start a thread: %s", strerror (errno));
         return -1;
@@ -359,9 +382,20 @@ sched_new (rt_t *rt, const sched_config_t *config)
         memset (self->pinned, 0, sizeof (worker_t) * (size_t) self->npinned);
     int rc = 0;
     for (int i = 0; i < self->nworkers && rc == 0; i++)
-        rc = s_worker_init (&self->workers [i], self, i, false);
+        rc = s_worker_init (&self->workers [i], self, i, false, false);
     for (int i = 0; i < self->npinned && rc == 0; i++)
-        rc = s_worker_init (&self->pinned [i], self, i, true);
+        rc = s_worker_init (&self->pinned [i], self, i, true, false);
+    if (rc == 0 && config->host_wake) {
+        self->host = aligned_alloc (64, sizeof (worker_t));
+        if (self->host) {
+            memset (self->host, 0, sizeof (worker_t));
+            rc = s_worker_init (self->host, self, 0, true, true);
+            self->host->wake_fn = config->host_wake;
+            self->host->wake_arg = config->host_arg;
+        }
+        else
+            rc = -1;
+    }
     if (rc) {
         sched_destroy (&self);
         return NULL;
@@ -385,6 +419,23 @@ s_drop_timers (worker_t *w)
     dheap_fini (&w->timers);
 }
 
+//  Every worker by index: shared, pinned, then the host.
+static int
+s_count (sched_t *self)
+{
+    return self->nworkers + self->npinned + (self->host ? 1 : 0);
+}
+
+static worker_t *
+s_worker_at (sched_t *self, int i)
+{
+    if (i < self->nworkers)
+        return &self->workers [i];
+    if (i < self->nworkers + self->npinned)
+        return &self->pinned [i - self->nworkers];
+    return self->host;
+}
+
 //  After the threads are gone: run whatever is still queued (dead actors
 //  draining their mailboxes), on this thread, until nothing is left.
 static void
@@ -393,9 +444,8 @@ s_drain (sched_t *self)
     bool ran;
     do {
         ran = false;
-        for (int i = 0; i < self->nworkers + self->npinned; i++) {
-            worker_t *w = i < self->nworkers ? &self->workers [i]
-                                             : &self->pinned [i - self->nworkers];
+        for (int i = 0; i < s_count (self); i++) {
+            worker_t *w = s_worker_at (self, i);
             if (!w->started)
                 continue;
             actor_t *actor;
@@ -415,10 +465,10 @@ sched_destroy (sched_t **self_p)
         return;
     *self_p = NULL;
     atomic_store_explicit (&self->stop, true, memory_order_release);
-    int total = self->nworkers + self->npinned;
+    int total = s_count (self);
     for (int i = 0; i < total; i++) {
-        worker_t *w = i < self->nworkers ? &self->workers [i] : &self->pinned [i - self->nworkers];
-        if (!w->started)
+        worker_t *w = s_worker_at (self, i);
+        if (!w->started || w->hosted)
             continue;
         //  Set the flag under the lock so a sleeper cannot miss it.
         pthread_mutex_lock (&w->lock);
@@ -427,13 +477,13 @@ sched_destroy (sched_t **self_p)
         pthread_mutex_unlock (&w->lock);
     }
     for (int i = 0; i < total; i++) {
-        worker_t *w = i < self->nworkers ? &self->workers [i] : &self->pinned [i - self->nworkers];
-        if (w->started)
+        worker_t *w = s_worker_at (self, i);
+        if (w->started && !w->hosted)
             pthread_join (w->thread, NULL);
     }
     s_drain (self);
     for (int i = 0; i < total; i++) {
-        worker_t *w = i < self->nworkers ? &self->workers [i] : &self->pinned [i - self->nworkers];
+        worker_t *w = s_worker_at (self, i);
         if (!w->started)
             continue;
         s_drop_timers (w);
@@ -443,6 +493,7 @@ sched_destroy (sched_t **self_p)
     s_drain (self);             //  timer drops may have released actors
     free (self->workers);
     free (self->pinned);
+    free (self->host);
     free (self);
 }
 
@@ -450,9 +501,13 @@ sched_destroy (sched_t **self_p)
 //  in order), and a race here only makes the spread less even: bound and
 //  reserved are hints, not invariants.
 worker_t *
-sched_pinned_thread (sched_t *self, bool exclusive, bool *alone)
+sched_pinned_thread (sched_t *self, bool exclusive, bool near_io, bool *alone)
 {
     *alone = false;
+    if (near_io && !exclusive && self->host) {
+        atomic_fetch_add (&self->host->bound, 1);
+        return self->host;
+    }
     if (exclusive)
         for (int i = 0; i < self->npinned; i++) {
             worker_t *w = &self->pinned [i];
@@ -482,6 +537,72 @@ sched_unpin (worker_t *w)
 {
     if (atomic_fetch_sub (&w->bound, 1) == 1)
         atomic_store (&w->reserved, false);
+}
+
+void
+sched_thread_label (worker_t *w, char *out, size_t size)
+{
+    if (!w)
+        snprintf (out, size, "shared");
+    else
+    if (w->hosted)
+        snprintf (out, size, "io");
+    else
+        snprintf (out, size, "pinned-%d", w->index);
+}
+
+worker_t *
+sched_host (sched_t *self)
+{
+    return self->host;
+}
+
+void
+sched_host_enter (worker_t *host)
+{
+    t_worker = host;
+}
+
+void
+sched_host_leave (worker_t *host)
+{
+    assert (t_worker == host);
+    t_worker = NULL;
+}
+
+bool
+sched_host_run (worker_t *host, int turns)
+{
+    s_fire_timers (host);
+    actor_t *actor;
+    for (int n = 0; n < turns && (actor = s_pop_runq (host)); n++)
+        actor_run (actor, host);
+    return !mpscq_empty (&host->runq);
+}
+
+int
+sched_host_sleep (worker_t *host, int max_ms)
+{
+    //  The sleep protocol of s_sleep, with the driver's poll as the wait.
+    atomic_store_explicit (&host->sleeping, 1, memory_order_seq_cst);
+    atomic_fetch_add_explicit (&host->sched->sleepers, 1, memory_order_relaxed);
+    if (s_has_work (host))
+        return 0;
+    const dheap_item_t *top = dheap_peek (&host->timers);
+    if (top) {
+        int64_t delta = top->due - rtclock_mono_ns (host->sched->clock);
+        int64_t ms = delta <= 0 ? 0 : (delta + 999999) / 1000000;
+        if (ms < max_ms)
+            return (int) ms;
+    }
+    return max_ms;
+}
+
+void
+sched_host_awake (worker_t *host)
+{
+    if (atomic_exchange_explicit (&host->sleeping, 0, memory_order_seq_cst))
+        atomic_fetch_sub_explicit (&host->sched->sleepers, 1, memory_order_relaxed);
 }
 
 bool

@@ -10,6 +10,11 @@
     Pinned threads each run only the actors bound to them: blocking work
     never stalls a shared worker. Each thread keeps its own timer heap;
     timers set from other threads arrive through a lock-free inbox.
+
+    The host is a pinned worker without a thread of its own: the transport's
+    I/O thread runs its actors between two polls (sched_host_*). An actor
+    there receives from the network and sends to it without waking another
+    thread, which saves two thread switches per message it handles.
 */
 #ifndef RUNTIME_SCHED_H
 #define RUNTIME_SCHED_H
@@ -25,6 +30,9 @@ typedef struct {
     int pinned;                     //  pinned threads (>= 0)
     int batch;                      //  messages per actor turn
     int spin_us;                    //  idle spin before sleeping
+    //  Non-NULL: keep a host worker, woken by calling host_wake (host_arg).
+    void (*host_wake) (void *arg);
+    void *host_arg;
 } sched_config_t;
 
 sched_t *
@@ -45,15 +53,46 @@ void
     sched_requeue (worker_t *w, actor_t *actor);
 
 //  A pinned thread for a new pinned actor, or NULL if the runtime has
-//  none. Shared: the least loaded thread not reserved. Exclusive: a
-//  thread with no actor, reserved until its actor goes; *alone says
-//  whether one was free (if not, the least loaded thread is shared).
+//  none. Near I/O: the host, if there is one. Shared: the least loaded
+//  thread not reserved. Exclusive: a thread with no actor, reserved until
+//  its actor goes; *alone says whether one was free (if not, the least
+//  loaded thread is shared). The host is never exclusive.
 worker_t *
-    sched_pinned_thread (sched_t *self, bool exclusive, bool *alone);
+    sched_pinned_thread (sched_t *self, bool exclusive, bool near_io, bool *alone);
 
 //  Release a pinned thread's slot when its actor is freed.
 void
     sched_unpin (worker_t *w);
+
+//  Where actors bound to w run, for introspection: "shared" (w NULL), "io"
+//  (the host) or "pinned-N".
+void
+    sched_thread_label (worker_t *w, char *out, size_t size);
+
+//  The host worker, or NULL if the runtime keeps none.
+worker_t *
+    sched_host (sched_t *self);
+
+//  On the thread that drives the host, before and after its loop.
+void
+    sched_host_enter (worker_t *host);
+void
+    sched_host_leave (worker_t *host);
+
+//  Fires due timers and runs up to `turns` actor turns. True if actors are
+//  still queued.
+bool
+    sched_host_run (worker_t *host, int turns);
+
+//  Before the driving thread blocks for at most max_ms: marks the host
+//  asleep, so that a schedule calls host_wake, and returns how long it may
+//  block (0 if work is already waiting, else up to the next timer).
+int
+    sched_host_sleep (worker_t *host, int max_ms);
+
+//  After the block, whatever woke it.
+void
+    sched_host_awake (worker_t *host);
 
 //  Arm a timer: msg is delivered to msg->from (a reference the timer
 //  owns) at msg->deadline_ns on the runtime clock. Takes ownership.

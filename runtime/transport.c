@@ -4,6 +4,11 @@
     push that unparks it writes one byte to a pipe the I/O thread polls, so
     a busy I/O thread is never woken by syscalls, and an idle one wakes once.
 
+    The I/O thread also drives the scheduler's host worker (runtime/io_actors):
+    between two polls it runs the actors pinned there, then drains what they
+    sent. Their sends need no wake-up, and a message for them from the
+    network is delivered and handled on this thread.
+
     Input is input: a frame's routing id, every envelope field and every
     payload may be garbage. Each problem is dropped, counted in rt stats and
     logged (rate-limited, one line per event), and a request that can be
@@ -30,6 +35,7 @@
 #include <zmq.h>
 
 #define DRAIN_LIMIT 4096            //  outbox packets per round before polling
+#define HOST_TURNS 64               //  hosted actor turns per round
 #define RECV_LIMIT 1024             //  frames per socket per round
 #define SMALL_FRAME 4096            //  below this, zmq copies; above, zero-copy
 #define PEER_IDLE_NS (600LL * 1000000000)
@@ -96,6 +102,8 @@ struct transport_t {
     log_limit_t limit_no_actor;
     log_limit_t limit_unroutable;
 };
+
+static _Thread_local transport_t *t_io;    //  set on the I/O thread
 
 //  ---------------------------------------------------------------------------
 //  Names
@@ -862,11 +870,23 @@ s_io_main (void *arg)
     transport_t *self = arg;
     pthread_setname_np (pthread_self (), "pg-io");
     log_set_context (self->rt->node, "transport");
+    worker_t *host = sched_host (self->rt->sched);
+    t_io = self;
+    if (host)
+        sched_host_enter (host);
     while (!atomic_load_explicit (&self->stop, memory_order_acquire)) {
-        bool more = s_drain_outbox (self);
+        bool more = false;
+        if (host) {
+            more = sched_host_run (host, HOST_TURNS);
+            log_set_context (self->rt->node, "transport");
+        }
+        more |= s_drain_outbox (self);
         if (self->items_stale)
             s_build_items (self);
-        int rc = zmq_poll (self->items, (int) self->nitems, more ? 0 : 1000);
+        int timeout = more ? 0 : host ? sched_host_sleep (host, 1000) : 1000;
+        int rc = zmq_poll (self->items, (int) self->nitems, timeout);
+        if (host)
+            sched_host_awake (host);
         if (rc < 0) {
             if (errno == ETERM)
                 break;
@@ -899,6 +919,9 @@ s_io_main (void *arg)
     //  Last flush of what actors queued before the stop.
     while (s_drain_outbox (self))
         ;
+    if (host)
+        sched_host_leave (host);
+    t_io = NULL;
     s_cache_clear (self);
     size_t cursor = 0;
     const char *name;
@@ -933,6 +956,12 @@ s_wake (transport_t *self)
     //  EAGAIN means the pipe is full: the thread is already being woken.
     if (write (self->wake_write, &byte, 1) < 0 && errno != EAGAIN)
         log_error ("transport: cannot wake the I/O thread: %s", strerror (errno));
+}
+
+void
+transport_wake (void *self)
+{
+    s_wake (self);
 }
 
 void
@@ -1060,7 +1089,8 @@ transport_send (transport_t *self, const char *node, const char *to_actor,
         RT_COUNT (self->rt, dropped_busy);
         return PG__STATUS__BUSY;
     }
-    if (mpscq_push (&self->outbox, &pkt->node))
+    //  On the I/O thread (a hosted actor), the loop drains before it polls.
+    if (mpscq_push (&self->outbox, &pkt->node) && t_io != self)
         s_wake (self);
     return PG__STATUS__OK;
 }

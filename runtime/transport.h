@@ -32,6 +32,11 @@ transport_t *
 int
     transport_start (transport_t *self);
 
+//  Wakes the I/O thread (a transport_t *): the scheduler's host wake, so
+//  that actors hosted on the I/O thread run when a message reaches them.
+void
+    transport_wake (void *self);
+
 //  Flush what is queued, stop the I/O thread and close its sockets. Later
 //  sends return SHUTDOWN. The object stays valid until transport_destroy.
 void

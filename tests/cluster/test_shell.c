@@ -85,6 +85,15 @@ test_admin_commands (void **state)
     assert_int_equal (s_shell ("actors", NULL, out, sizeof out), 0);
     EXPECT ("meta");
     EXPECT ("node");
+    //  On a replica server: serving partitions run on the I/O thread, the
+    //  log writer on a pinned thread of its own.
+    char command [128];
+    snprintf (command, sizeof command, "actors %s", s_cluster->addresses [1]);
+    assert_int_equal (s_shell (command, NULL, out, sizeof out), 0);
+    EXPECT ("THREAD");
+    EXPECT (" io\n");
+    EXPECT ("pinned-0");
+    EXPECT ("logwriter");
     //  Errors: clear message, non-zero exit.
     assert_int_equal (s_shell ("create demo", NULL, out, sizeof out), 1);
     EXPECT ("ERROR APP_EXIST");
