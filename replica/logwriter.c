@@ -18,6 +18,13 @@ const msg_kind_t logwriter_kind_checkpoint = { "log.checkpoint" };
 const msg_kind_t logwriter_kind_forget = { "log.forget" };
 const msg_kind_t logwriter_kind_keep = { "log.keep" };
 static const msg_kind_t s_kind_sync = { "log.sync" };
+static const msg_kind_t s_kind_spare = { "log.spare" };
+static const msg_kind_t s_kind_spare_step = { "log.spare.step" };
+
+//  A spare is written a chunk at a time, a pause between two: each sync of
+//  a chunk holds the disk, and the log's own syncs wait behind it.
+#define SPARE_CHUNK (256u << 10)
+#define SPARE_PAUSE_MS 2
 
 typedef struct {
     uint64_t decree;
@@ -56,6 +63,8 @@ typedef struct {
     size_t touched_capacity;
     bool sync_pending;
     bool broken;                        //  a write or sync failed
+    actor_t *spare;                     //  prepares spare segments, or NULL
+    bool spare_asked;                   //  a request is out
     uint64_t rounds;
     uint64_t appended;
 } writer_t;
@@ -272,6 +281,107 @@ s_on_append (actor_t *self_actor, writer_t *self, logwriter_append_t *append)
     }
 }
 
+//  ---------------------------------------------------------------------------
+//  Spare segments: zero-filling 64 MB takes a while, so a helper on
+//  another pinned thread writes them, and the writer never waits for one.
+
+typedef struct {
+    char *dir;
+    uint64_t bytes;
+    mlog_spare_t *spare;                //  being written
+    msg_t *request;                     //  answered when it is done
+} spare_t;
+
+static void
+s_spare_done (actor_t *self_actor, spare_t *self, int rc)
+{
+    mlog_spare_destroy (&self->spare);
+    msg_t *reply = msg_new_local (&actor_kind_empty, 0, NULL);
+    if (reply && rc)
+        msg_set_status (reply, PG__STATUS__IO_ERROR, "no spare segment");
+    actor_reply (self_actor, self->request, &reply);
+    msg_destroy (&self->request);
+}
+
+static int
+s_spare_init (actor_t *self_actor, void *args)
+{
+    const logwriter_config_t *config = args;
+    spare_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return -1;
+    self->dir = strdup (config->dir);
+    self->bytes = (uint64_t) config->segment_bytes;
+    actor_set_state (self_actor, self);
+    return self->dir ? 0 : -1;
+}
+
+static void
+s_spare_receive (actor_t *self_actor, msg_t **msg_p)
+{
+    spare_t *self = actor_state (self_actor);
+    if (msg_is (*msg_p, &s_kind_spare) && msg_is_request (*msg_p) && !self->request) {
+        self->request = *msg_p;
+        *msg_p = NULL;
+        self->spare = mlog_spare_new (self->dir, self->bytes);
+        if (!self->spare) {
+            s_spare_done (self_actor, self, -1);
+            return;
+        }
+    }
+    else
+    if (!msg_is (*msg_p, &s_kind_spare_step) || !self->spare)
+        return;
+    int rc = mlog_spare_step (self->spare, SPARE_CHUNK);
+    if (rc != 1) {
+        s_spare_done (self_actor, self, rc);
+        return;
+    }
+    msg_t *step = msg_new_local (&s_kind_spare_step, 0, NULL);
+    actor_send_after (self_actor, SPARE_PAUSE_MS, &step);
+}
+
+static void
+s_spare_fini (actor_t *self_actor)
+{
+    spare_t *self = actor_state (self_actor);
+    if (self) {
+        mlog_spare_destroy (&self->spare);
+        msg_destroy (&self->request);
+        free (self->dir);
+    }
+    free (self);
+}
+
+static const actor_ops_t s_spare_ops = { "logspare", s_spare_init, s_spare_receive, s_spare_fini };
+
+static void s_want_spare (actor_t *self_actor, writer_t *self);
+
+//  A fresh log's first segment grows as written: it moves on to the
+//  spare as soon as there is one, not 64 MB later.
+static void
+s_on_spare (actor_t *self_actor, msg_t **reply_p, void *arg)
+{
+    (void) arg;
+    writer_t *self = actor_state (self_actor);
+    self->spare_asked = false;          //  failures are logged by the helper
+    if (msg_status (*reply_p) == PG__STATUS__OK && !self->broken && mlog_use_spare (self->log)) {
+        log_error ("log: cannot start a new segment; the log refuses writes from now on");
+        self->broken = true;
+    }
+    s_want_spare (self_actor, self);
+}
+
+static void
+s_want_spare (actor_t *self_actor, writer_t *self)
+{
+    if (!self->spare || self->spare_asked || !mlog_wants_spare (self->log))
+        return;
+    msg_t *msg = msg_new_local (&s_kind_spare, 0, NULL);
+    if (msg && actor_ask (self_actor, self->spare, &msg, 600000, s_on_spare, NULL) == PG__STATUS__OK)
+        self->spare_asked = true;
+}
+
 static void
 s_on_sync (actor_t *self_actor, writer_t *self)
 {
@@ -292,6 +402,7 @@ s_on_sync (actor_t *self_actor, writer_t *self)
         rep->round_seq = 0;
     }
     self->ntouched = 0;
+    s_want_spare (self_actor, self);
 }
 
 static void
@@ -455,6 +566,12 @@ s_init (actor_t *self_actor, void *args)
                 " torn bytes truncated, %" PRIu64 " corrupt bytes skipped",
                 config->dir, stats.segments, stats.records, stats.torn_bytes, stats.corrupt_bytes);
     actor_set_state (self_actor, self);
+    //  Without the helper every segment simply grows as it is written.
+    self->spare = actor_spawn (actor_rt (self_actor), "log.spare", &s_spare_ops, (void *) config,
+                               &(actor_opts_t) { .pinned = true });
+    if (!self->spare)
+        log_warning ("log: no helper for spare segments; segments grow as written");
+    s_want_spare (self_actor, self);
     return 0;
 }
 
@@ -465,6 +582,7 @@ s_fini (actor_t *self_actor)
     if (self->ntouched)
         s_on_sync (self_actor, self);       //  acknowledge what is in flight
     mlog_close (&self->log);
+    actor_stop (&self->spare);
     size_t cursor = 0;
     uint64_t id;
     void *value;

@@ -27,12 +27,14 @@
 #define RECORD_MAGIC 0x524D4750u        //  "PGMR" little-endian
 #define BODY_FIXED 44                   //  body bytes besides the payload
 #define WRITE_CHUNK (1u << 20)
+#define SPARE_NAME "spare"
 
 typedef struct {
     uint64_t seq;
     int fd;
     uint64_t size;                      //  bytes in the file
     bool dirty;                         //  written since the last fdatasync
+    bool spare;                         //  started from a spare
 } segment_t;
 
 struct mlog_t {
@@ -46,6 +48,7 @@ struct mlog_t {
     size_t buffered;
     size_t buffer_capacity;
     uint64_t bytes;
+    bool spare_wanted;                  //  the current segment used the spare
 };
 
 //  ---------------------------------------------------------------------------
@@ -162,7 +165,7 @@ s_add_segment (mlog_t *self, uint64_t seq, int fd, uint64_t size)
         self->segments = segments;
         self->capacity = capacity;
     }
-    self->segments [self->nsegments++] = (segment_t) { seq, fd, size, false };
+    self->segments [self->nsegments++] = (segment_t) { seq, fd, size, false, false };
     self->bytes += size;
     return 0;
 }
@@ -183,12 +186,36 @@ s_write_all (int fd, const uint8_t *data, size_t len, uint64_t offset)
     return 0;
 }
 
+//  Takes dir/spare as segment seq's file: an fd on it, or -1 if there is
+//  no whole spare of at least segment_bytes.
+static int
+s_take_spare (mlog_t *self, const char *path)
+{
+    char spare [4200];
+    snprintf (spare, sizeof spare, "%s/" SPARE_NAME, self->dir);
+    struct stat st;
+    if (stat (spare, &st) || (uint64_t) st.st_size < self->segment_bytes)
+        return -1;
+    if (rename (spare, path)) {
+        log_warning ("mlog: cannot use %s: %s", spare, strerror (errno));
+        return -1;
+    }
+    int fd = open (path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        unlink (path);
+    return fd;
+}
+
 static int
 s_new_segment (mlog_t *self, uint64_t seq)
 {
     char path [4200];
     s_segment_path (self, seq, path, sizeof path);
-    int fd = open (path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int fd = s_take_spare (self, path);
+    bool spare = fd >= 0;
+    self->spare_wanted = true;          //  used, or there was none
+    if (fd < 0)
+        fd = open (path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
         log_error ("mlog: cannot create %s: %s", path, strerror (errno));
         return -1;
@@ -208,6 +235,7 @@ s_new_segment (mlog_t *self, uint64_t seq)
         close (fd);
         return -1;
     }
+    s_current (self)->spare = spare;
     return 0;
 }
 
@@ -271,6 +299,7 @@ s_scan_segment (mlog_t *self, uint64_t seq, bool last, mlog_scan_fn *fn, void *c
         got += (uint64_t) n;
     }
     uint64_t valid = 0;
+    bool zeros = false;                 //  only zeros follow: a spare's end
     if (got == size && size >= SEGMENT_HEADER && !memcmp (data, SEGMENT_MAGIC, 8)
     &&  s_get64 (data + 8) == seq) {
         valid = SEGMENT_HEADER;
@@ -282,8 +311,20 @@ s_scan_segment (mlog_t *self, uint64_t seq, bool last, mlog_scan_fn *fn, void *c
             stats->records++;
             valid += n;
         }
+        zeros = true;
+        for (uint64_t i = valid; i < size && zeros; i++)
+            zeros = data [i] == 0;
     }
     free (data);
+    if (valid < size && zeros) {
+        //  Never appended to again: give the unused zeros back.
+        if (last && (ftruncate (fd, (off_t) valid) || fdatasync (fd))) {
+            log_error ("mlog: cannot truncate %s: %s", path, strerror (errno));
+            close (fd);
+            return -1;
+        }
+        size = valid;
+    }
     if (valid < size) {
         if (last) {
             log_warning ("mlog: torn tail in %s: %" PRIu64 " bytes after offset %" PRIu64
@@ -500,4 +541,127 @@ uint64_t
 mlog_bytes (mlog_t *self)
 {
     return self->bytes + self->buffered;
+}
+
+int
+mlog_use_spare (mlog_t *self)
+{
+    segment_t *current = s_current (self);
+    char spare [4200];
+    snprintf (spare, sizeof spare, "%s/" SPARE_NAME, self->dir);
+    struct stat st;
+    if (current->spare || stat (spare, &st) || (uint64_t) st.st_size < self->segment_bytes)
+        return 0;
+    if (s_flush_buffer (self) || s_new_segment (self, current->seq + 1))
+        return -1;
+    return 0;
+}
+
+bool
+mlog_wants_spare (mlog_t *self)
+{
+    bool wanted = self->spare_wanted;
+    self->spare_wanted = false;
+    return wanted;
+}
+
+struct mlog_spare_t {
+    char tmp [4200];
+    char path [4200];
+    char *dir;
+    int fd;
+    uint64_t bytes;
+    uint64_t done;
+    uint8_t *zeros;
+    size_t zeros_len;
+};
+
+mlog_spare_t *
+mlog_spare_new (const char *dir, uint64_t bytes)
+{
+    mlog_spare_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->fd = -1;
+    self->bytes = bytes;
+    self->dir = strdup (dir);
+    snprintf (self->tmp, sizeof self->tmp, "%s/" SPARE_NAME ".tmp", dir);
+    snprintf (self->path, sizeof self->path, "%s/" SPARE_NAME, dir);
+    struct stat st;
+    if (self->dir && stat (self->path, &st) == 0 && (uint64_t) st.st_size >= bytes)
+        self->done = bytes;             //  one is ready
+    else
+    if (self->dir)
+        self->fd = open (self->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (!self->dir || (self->done < bytes && self->fd < 0)) {
+        log_error ("mlog: cannot prepare a spare segment in %s: %s", dir, strerror (errno));
+        mlog_spare_destroy (&self);
+    }
+    return self;
+}
+
+int
+mlog_spare_step (mlog_spare_t *self, size_t chunk)
+{
+    if (self->done >= self->bytes && self->fd < 0)
+        return 0;
+    if (chunk > self->zeros_len) {
+        free (self->zeros);
+        self->zeros = calloc (1, chunk);
+        self->zeros_len = self->zeros ? chunk : 0;
+    }
+    int rc = self->zeros ? 0 : -1;
+    if (rc == 0 && self->done < self->bytes) {
+        size_t n = self->bytes - self->done < chunk ? (size_t) (self->bytes - self->done) : chunk;
+        rc = s_write_all (self->fd, self->zeros, n, self->done);
+        if (rc == 0)
+            rc = fdatasync (self->fd);
+        if (rc == 0)
+            self->done += n;
+    }
+    if (rc == 0 && self->done >= self->bytes) {
+        close (self->fd);
+        self->fd = -1;
+        rc = rename (self->tmp, self->path);
+        if (rc == 0) {
+            int dir_fd = open (self->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            rc = dir_fd < 0 ? -1 : fsync (dir_fd);
+            if (dir_fd >= 0)
+                close (dir_fd);
+        }
+        if (rc == 0)
+            return 0;
+    }
+    if (rc) {
+        log_error ("mlog: cannot prepare a spare segment in %s: %s", self->dir, strerror (errno));
+        return -1;
+    }
+    return 1;
+}
+
+void
+mlog_spare_destroy (mlog_spare_t **self_p)
+{
+    mlog_spare_t *self = *self_p;
+    if (!self)
+        return;
+    *self_p = NULL;
+    if (self->fd >= 0) {
+        close (self->fd);
+        unlink (self->tmp);             //  unfinished: never a spare
+    }
+    free (self->zeros);
+    free (self->dir);
+    free (self);
+}
+
+int
+mlog_make_spare (const char *dir, uint64_t bytes)
+{
+    mlog_spare_t *spare = mlog_spare_new (dir, bytes);
+    int rc = spare ? 1 : -1;
+    while (rc == 1)
+        rc = mlog_spare_step (spare, WRITE_CHUNK);
+    mlog_spare_destroy (&spare);
+    return rc;
 }

@@ -17,6 +17,13 @@
     that is a torn tail from a crash, and the file is truncated there; in an
     older one it is corruption, logged, and what follows is lost. Either
     way a bad record is never returned.
+
+    A new segment may start from a spare: a file ("spare") already written
+    full of zeros and made durable, by mlog_make_spare on another thread.
+    Appending into blocks that exist spares each fdatasync the inode
+    update that growing the file costs (measured about 1.4x the syncs per
+    second here). The zeros after the last record end a segment cleanly:
+    they are neither a torn tail nor corruption.
 */
 #ifndef REPLICA_MLOG_H
 #define REPLICA_MLOG_H
@@ -107,5 +114,36 @@ int
 //  Bytes in all segments on disk.
 uint64_t
     mlog_bytes (mlog_t *self);
+
+//  True if the next segment would start without a spare: someone should
+//  call mlog_make_spare. Cleared until the next segment is started.
+bool
+    mlog_wants_spare (mlog_t *self);
+
+//  If the current segment grows as written and a spare is ready, moves on
+//  to a segment started from it. 0 or -1 (logged; the log is unusable).
+int
+    mlog_use_spare (mlog_t *self);
+
+//  Writes dir/spare: `bytes` zeros, durable, renamed into place whole. For
+//  any thread (it touches only that file). 0 or -1 (logged).
+int
+    mlog_make_spare (const char *dir, uint64_t bytes);
+
+//  The same in steps, so a caller can space them out and the disk serves
+//  the log's own syncs in between. NULL on failure (logged).
+typedef struct mlog_spare_t mlog_spare_t;
+
+mlog_spare_t *
+    mlog_spare_new (const char *dir, uint64_t bytes);
+
+//  Writes and syncs up to `chunk` more zeros: 1 if more is to do, 0 once
+//  the spare is in place, -1 on failure (logged).
+int
+    mlog_spare_step (mlog_spare_t *self, size_t chunk);
+
+//  Drops an unfinished spare's file.
+void
+    mlog_spare_destroy (mlog_spare_t **self_p);
 
 #endif

@@ -1,6 +1,9 @@
 /*  mlog: records round-trip; segments roll; reopening finds every record;
     a torn tail is truncated and logged; a flipped byte in an older segment
-    loses that record and the rest of its segment, but is never returned. */
+    loses that record and the rest of its segment, but is never returned;
+    segments started from a zero-filled spare keep their size while written,
+    and their zeros end them cleanly, while a torn record before the zeros
+    is still found. */
 #include "replica/mlog.h"
 #include "tests/testutil.h"
 
@@ -200,6 +203,123 @@ test_remove_segment (void **state)
     free (dir);
 }
 
+static off_t
+s_file_size (const char *dir, const char *name)
+{
+    char path [4200];
+    snprintf (path, sizeof path, "%s/%s", dir, name);
+    struct stat st;
+    return stat (path, &st) ? -1 : st.st_size;
+}
+
+static void
+test_spare_segments (void **state)
+{
+    (void) state;
+    char *dir = testutil_tmpdir ("mlog");
+    const uint64_t segment = 4000;      //  ~25 records
+    mlog_t *log = mlog_open (dir, segment, NULL, NULL, NULL);
+    assert_non_null (log);
+    //  The first segment had no spare: it asks for one, once.
+    assert_true (mlog_wants_spare (log));
+    assert_false (mlog_wants_spare (log));
+    assert_int_equal (mlog_make_spare (dir, segment), 0);
+    assert_int_equal (s_file_size (dir, "spare"), (off_t) segment);
+    assert_int_equal (s_file_size (dir, "spare.tmp"), -1);
+    assert_int_equal (mlog_make_spare (dir, segment), 0);       //  one is ready: kept
+    //  Roll into it: segment 2 is the spare, full size from its start.
+    for (uint64_t d = 1; d <= 30; d++)
+        s_append (log, d);
+    assert_int_equal (mlog_sync (log, true), 0);
+    assert_int_equal (mlog_current_segment (log), 2);
+    assert_true (mlog_wants_spare (log));
+    assert_int_equal (s_file_size (dir, "spare"), -1);
+    assert_int_equal (s_file_size (dir, "log.0000000000000002"), (off_t) segment);
+    //  Reopen: every record back, the zeros neither torn nor corrupt, the
+    //  last segment's zeros given back.
+    assert_int_equal (mlog_make_spare (dir, segment), 0);
+    for (uint64_t d = 31; d <= 40; d++)
+        s_append (log, d);
+    mlog_sync (log, true);
+    mlog_close (&log);
+    seen_t seen = { 0 };
+    mlog_stats_t stats;
+    log = mlog_open (dir, segment, s_seen, &seen, &stats);
+    assert_non_null (log);
+    assert_int_equal (seen.n, 40);
+    for (size_t i = 0; i < seen.n; i++)
+        assert_int_equal (seen.decrees [i], i + 1);
+    assert_int_equal (stats.torn_bytes, 0);
+    assert_int_equal (stats.corrupt_bytes, 0);
+    off_t last = s_file_size (dir, "log.0000000000000002");
+    assert_int_equal (last, 16 + 15 * (off_t) mlog_record_size (100));
+    //  The reopen started segment 3 from the spare made above.
+    assert_int_equal (mlog_current_segment (log), 3);
+    assert_int_equal (s_file_size (dir, "log.0000000000000003"), (off_t) segment);
+    //  A log whose segment grows as written moves on to a ready spare at
+    //  once; one already in a spare does not.
+    assert_int_equal (mlog_use_spare (log), 0);
+    assert_int_equal (mlog_current_segment (log), 3);
+    mlog_close (&log);
+    log = mlog_open (dir, segment, NULL, NULL, NULL);           //  segment 4, grown
+    assert_int_equal (mlog_current_segment (log), 4);
+    s_append (log, 41);
+    assert_int_equal (mlog_use_spare (log), 0);                 //  no spare yet
+    assert_int_equal (mlog_current_segment (log), 4);
+    assert_int_equal (mlog_make_spare (dir, segment), 0);
+    assert_int_equal (mlog_use_spare (log), 0);
+    assert_int_equal (mlog_current_segment (log), 5);
+    assert_int_equal (s_file_size (dir, "log.0000000000000005"), (off_t) segment);
+    s_append (log, 42);
+    mlog_sync (log, true);
+    mlog_close (&log);
+    memset (&seen, 0, sizeof seen);
+    log = mlog_open (dir, segment, s_seen, &seen, &stats);
+    assert_int_equal (seen.n, 42);
+    assert_int_equal (seen.decrees [40], 41);
+    assert_int_equal (seen.decrees [41], 42);
+    mlog_close (&log);
+    testutil_rmdir (dir);
+    free (dir);
+}
+
+static void
+test_torn_record_in_a_spare (void **state)
+{
+    (void) state;
+    char *dir = testutil_tmpdir ("mlog");
+    const uint64_t segment = 1 << 16;
+    assert_int_equal (mlog_make_spare (dir, segment), 0);
+    mlog_t *log = mlog_open (dir, segment, NULL, NULL, NULL);
+    for (uint64_t d = 1; d <= 10; d++)
+        s_append (log, d);
+    mlog_sync (log, true);
+    mlog_close (&log);
+    //  Half of a record written over the zeros after the tenth, as a crash
+    //  in the middle of a write would leave it.
+    char path [4200];
+    snprintf (path, sizeof path, "%s/log.%016x", dir, 1);
+    assert_int_equal (s_file_size (dir, "log.0000000000000001"), (off_t) segment);
+    uint8_t payload [100], record [200];
+    memset (payload, 11, sizeof payload);
+    mlog_record_t r = { 7, 3, 1, 11, 10, 1000, payload, 100 };
+    mlog_record_encode (record, &r);
+    int fd = open (path, O_WRONLY);
+    off_t end = 16 + 10 * (off_t) mlog_record_size (100);
+    assert_int_equal (pwrite (fd, record, 60, end), 60);
+    close (fd);
+    seen_t seen = { 0 };
+    mlog_stats_t stats;
+    log = mlog_open (dir, segment, s_seen, &seen, &stats);
+    assert_non_null (log);
+    assert_int_equal (seen.n, 10);
+    assert_int_equal (stats.torn_bytes, segment - (uint64_t) end);
+    assert_int_equal (s_file_size (dir, "log.0000000000000001"), end);
+    mlog_close (&log);
+    testutil_rmdir (dir);
+    free (dir);
+}
+
 int
 main (void)
 {
@@ -209,6 +329,8 @@ main (void)
         cmocka_unit_test (test_flipped_byte),
         cmocka_unit_test (test_decode_rejects_garbage),
         cmocka_unit_test (test_remove_segment),
+        cmocka_unit_test (test_spare_segments),
+        cmocka_unit_test (test_torn_record_in_a_spare),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
