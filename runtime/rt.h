@@ -9,6 +9,7 @@
             batch = 100             # messages per actor turn
             mailbox_limit = 10000   # default bound on an actor's queue
             spin_us = 50            # idle spin before a worker sleeps
+            io_actors = true        # near_io actors run on the I/O thread
             seed = 0                # random seed (0 = from the system)
             log_level = notice
         transport
