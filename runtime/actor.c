@@ -739,15 +739,15 @@ bool
 actor_move (actor_t *self, bool blocking)
 {
     assert (sched_current () == self);
-    if (!self->near_io || !self->home)
+    //  Only between the host and a pinned thread: a move from one pinned
+    //  thread to a less loaded one would be answered by a move back.
+    worker_t *host = sched_host (self->rt->sched);
+    if (!self->near_io || !host || (self->home == host) != blocking)
         return false;
     bool alone;
     worker_t *to = sched_pinned_thread (self->rt->sched, false, !blocking, &alone);
-    if (!to || to == self->home || (blocking && to == sched_host (self->rt->sched))) {
-        if (to)
-            sched_unpin (to);
-        return false;
-    }
+    if (!to)
+        return false;                   //  no pinned thread: block where it is
     sched_unpin (self->home);
     self->home = to;
     return true;

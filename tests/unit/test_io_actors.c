@@ -102,11 +102,17 @@ s_where_fini (actor_t *self)
 static const actor_ops_t s_where_ops = { "where", s_where_init, s_where_receive, s_where_fini };
 
 static rt_t *
+s_rt_pinned (bool io_actors, int pinned)
+{
+    return rt_newf ("runtime\n    workers = 2\n    pinned_threads = %d\n    log_level = error\n"
+                    "    io_actors = %s\ntransport\n    bind = 127.0.0.1:0\n",
+                    pinned, io_actors ? "true" : "false");
+}
+
+static rt_t *
 s_rt (bool io_actors)
 {
-    return rt_newf ("runtime\n    workers = 2\n    pinned_threads = 1\n    log_level = error\n"
-                    "    io_actors = %s\ntransport\n    bind = 127.0.0.1:0\n",
-                    io_actors ? "true" : "false");
+    return s_rt_pinned (io_actors, 1);
 }
 
 static actor_t *
@@ -182,6 +188,17 @@ test_moves_and_postpones (void **state)
     }
     actor_stop (&where);
     rt_destroy (&rt);
+    //  Off the I/O thread it stays on its pinned thread, even when another
+    //  one is less loaded: a second move would only bounce it back.
+    rt = s_rt_pinned (true, 3);
+    where = s_spawn (rt);
+    s_expect (rt, where, "block", "pg-pinned-0 postponed=0");
+    for (int i = 0; i < 3; i++)
+        s_expect (rt, where, "block", "pg-pinned-0 postponed=0");
+    s_expect (rt, where, "back", "pg-pinned-0");
+    s_expect (rt, where, "where", "pg-io");
+    actor_stop (&where);
+    rt_destroy (&rt);
 }
 
 static void
@@ -208,12 +225,16 @@ static void
 test_without_io_actors (void **state)
 {
     (void) state;
-    rt_t *rt = s_rt (false);
+    //  Three pinned threads: moving would find a less loaded one, and the
+    //  actor must stay where it was spawned all the same.
+    rt_t *rt = s_rt_pinned (false, 3);
     actor_t *where = s_spawn (rt);
     s_expect (rt, where, "where", "pg-pinned-0");
-    s_expect (rt, where, "block", "pg-pinned-0 postponed=0");    //  no move
-    s_expect (rt, where, "back", "pg-pinned-0");
-    s_expect (rt, where, "where", "pg-pinned-0");
+    for (int i = 0; i < 3; i++) {
+        s_expect (rt, where, "block", "pg-pinned-0 postponed=0");    //  no move
+        s_expect (rt, where, "back", "pg-pinned-0");
+        s_expect (rt, where, "where", "pg-pinned-0");
+    }
     actor_stop (&where);
     rt_destroy (&rt);
 }
