@@ -186,15 +186,23 @@ s_write_all (int fd, const uint8_t *data, size_t len, uint64_t offset)
     return 0;
 }
 
+//  True if dir/spare is a whole spare of at least `bytes` (its path in
+//  spare): only a finished one is ever renamed to that name.
+static bool
+s_spare_ready (const char *dir, uint64_t bytes, char *spare, size_t size)
+{
+    snprintf (spare, size, "%s/" SPARE_NAME, dir);
+    struct stat st;
+    return stat (spare, &st) == 0 && (uint64_t) st.st_size >= bytes;
+}
+
 //  Takes dir/spare as segment seq's file: an fd on it, or -1 if there is
-//  no whole spare of at least segment_bytes.
+//  no spare ready.
 static int
 s_take_spare (mlog_t *self, const char *path)
 {
     char spare [4200];
-    snprintf (spare, sizeof spare, "%s/" SPARE_NAME, self->dir);
-    struct stat st;
-    if (stat (spare, &st) || (uint64_t) st.st_size < self->segment_bytes)
+    if (!s_spare_ready (self->dir, self->segment_bytes, spare, sizeof spare))
         return -1;
     if (rename (spare, path)) {
         log_warning ("mlog: cannot use %s: %s", spare, strerror (errno));
@@ -548,9 +556,7 @@ mlog_use_spare (mlog_t *self)
 {
     segment_t *current = s_current (self);
     char spare [4200];
-    snprintf (spare, sizeof spare, "%s/" SPARE_NAME, self->dir);
-    struct stat st;
-    if (current->spare || stat (spare, &st) || (uint64_t) st.st_size < self->segment_bytes)
+    if (current->spare || !s_spare_ready (self->dir, self->segment_bytes, spare, sizeof spare))
         return 0;
     if (s_flush_buffer (self) || s_new_segment (self, current->seq + 1))
         return -1;
@@ -586,9 +592,7 @@ mlog_spare_new (const char *dir, uint64_t bytes)
     self->bytes = bytes;
     self->dir = strdup (dir);
     snprintf (self->tmp, sizeof self->tmp, "%s/" SPARE_NAME ".tmp", dir);
-    snprintf (self->path, sizeof self->path, "%s/" SPARE_NAME, dir);
-    struct stat st;
-    if (self->dir && stat (self->path, &st) == 0 && (uint64_t) st.st_size >= bytes)
+    if (self->dir && s_spare_ready (dir, bytes, self->path, sizeof self->path))
         self->done = bytes;             //  one is ready
     else
     if (self->dir)
@@ -653,15 +657,4 @@ mlog_spare_destroy (mlog_spare_t **self_p)
     free (self->zeros);
     free (self->dir);
     free (self);
-}
-
-int
-mlog_make_spare (const char *dir, uint64_t bytes)
-{
-    mlog_spare_t *spare = mlog_spare_new (dir, bytes);
-    int rc = spare ? 1 : -1;
-    while (rc == 1)
-        rc = mlog_spare_step (spare, WRITE_CHUNK);
-    mlog_spare_destroy (&spare);
-    return rc;
 }

@@ -19,7 +19,7 @@
     way a bad record is never returned.
 
     A new segment may start from a spare: a file ("spare") already written
-    full of zeros and made durable, by mlog_make_spare on another thread.
+    full of zeros and made durable, by mlog_spare_* on another thread.
     Appending into blocks that exist spares each fdatasync the inode
     update that growing the file costs (measured about 1.4x the syncs per
     second here). The zeros after the last record end a segment cleanly:
@@ -116,7 +116,7 @@ uint64_t
     mlog_bytes (mlog_t *self);
 
 //  True if the next segment would start without a spare: someone should
-//  call mlog_make_spare. Cleared until the next segment is started.
+//  write one (mlog_spare_*). Cleared until the next segment is started.
 bool
     mlog_wants_spare (mlog_t *self);
 
@@ -125,13 +125,10 @@ bool
 int
     mlog_use_spare (mlog_t *self);
 
-//  Writes dir/spare: `bytes` zeros, durable, renamed into place whole. For
-//  any thread (it touches only that file). 0 or -1 (logged).
-int
-    mlog_make_spare (const char *dir, uint64_t bytes);
-
-//  The same in steps, so a caller can space them out and the disk serves
-//  the log's own syncs in between. NULL on failure (logged).
+//  Writes dir/spare: `bytes` zeros, durable, renamed into place whole, in
+//  steps a caller spaces out so the disk serves the log's own syncs in
+//  between. For any thread (it touches only that file). NULL on failure
+//  (logged).
 typedef struct mlog_spare_t mlog_spare_t;
 
 mlog_spare_t *

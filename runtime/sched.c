@@ -36,8 +36,7 @@ struct worker_t {
     sched_t *sched;
     int index;
     bool pinned;
-    bool hosted;                    //  the host: driven by another thread
-    void (*wake_fn) (void *arg);    //  host: how to wake its thread
+    void (*wake_fn) (void *arg);    //  the host (no thread of its own): how to wake its driver
     void *wake_arg;
     _Atomic int bound;              //  pinned: actors bound here
     _Atomic bool reserved;          //  pinned: an exclusive actor's alone
@@ -324,7 +323,8 @@ s_worker_main (void *arg)
 }
 
 static int
-s_worker_init (worker_t *w, sched_t *self, int index, bool pinned, bool hosted)
+s_worker_init (worker_t *w, sched_t *self, int index, bool pinned,
+                void (*wake_fn) (void *), void *wake_arg)
 {
     mpscq_init (&w->runq, false);
     mpscq_init (&w->inbox, false);
@@ -342,8 +342,9 @@ s_worker_init (worker_t *w, sched_t *self, int index, bool pinned, bool hosted)
     pthread_condattr_setclock (&attr, CLOCK_MONOTONIC);
     pthread_cond_init (&w->cond, &attr);
     pthread_condattr_destroy (&attr);
-    w->hosted = hosted;
-    if (hosted) {
+    w->wake_fn = wake_fn;
+    w->wake_arg = wake_arg;
+    if (wake_fn) {
         w->started = true;              //  its thread is the driver's
         return 0;
     }
@@ -382,16 +383,14 @@ sched_new (rt_t *rt, const sched_config_t *config)
         memset (self->pinned, 0, sizeof (worker_t) * (size_t) self->npinned);
     int rc = 0;
     for (int i = 0; i < self->nworkers && rc == 0; i++)
-        rc = s_worker_init (&self->workers [i], self, i, false, false);
+        rc = s_worker_init (&self->workers [i], self, i, false, NULL, NULL);
     for (int i = 0; i < self->npinned && rc == 0; i++)
-        rc = s_worker_init (&self->pinned [i], self, i, true, false);
+        rc = s_worker_init (&self->pinned [i], self, i, true, NULL, NULL);
     if (rc == 0 && config->host_wake) {
         self->host = aligned_alloc (64, sizeof (worker_t));
         if (self->host) {
             memset (self->host, 0, sizeof (worker_t));
-            rc = s_worker_init (self->host, self, 0, true, true);
-            self->host->wake_fn = config->host_wake;
-            self->host->wake_arg = config->host_arg;
+            rc = s_worker_init (self->host, self, 0, true, config->host_wake, config->host_arg);
         }
         else
             rc = -1;
@@ -468,7 +467,7 @@ sched_destroy (sched_t **self_p)
     int total = s_count (self);
     for (int i = 0; i < total; i++) {
         worker_t *w = s_worker_at (self, i);
-        if (!w->started || w->hosted)
+        if (!w->started || w->wake_fn)
             continue;
         //  Set the flag under the lock so a sleeper cannot miss it.
         pthread_mutex_lock (&w->lock);
@@ -478,7 +477,7 @@ sched_destroy (sched_t **self_p)
     }
     for (int i = 0; i < total; i++) {
         worker_t *w = s_worker_at (self, i);
-        if (w->started && !w->hosted)
+        if (w->started && !w->wake_fn)
             pthread_join (w->thread, NULL);
     }
     s_drain (self);
@@ -545,7 +544,7 @@ sched_thread_label (worker_t *w, char *out, size_t size)
     if (!w)
         snprintf (out, size, "shared");
     else
-    if (w->hosted)
+    if (w->wake_fn)
         snprintf (out, size, "io");
     else
         snprintf (out, size, "pinned-%d", w->index);
