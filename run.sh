@@ -21,7 +21,7 @@ cd "$top"
 
 packages=(build-essential autoconf automake libtool pkg-config
           librocksdb-dev libzmq3-dev libczmq-dev libprotobuf-c-dev
-          protobuf-c-compiler libcmocka-dev libedit-dev)
+          protobuf-c-compiler libcmocka-dev libedit-dev iproute2 nftables)
 
 say () { printf '%s\n' "$*"; }
 die () { printf 'run.sh: %s\n' "$*" >&2; exit 1; }

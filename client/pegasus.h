@@ -290,7 +290,12 @@ typedef struct {
 
 //  Gets keys of any hash keys, in parallel by partition. results[i]
 //  answers keys[i]; free with pegasus_free (values too: see
-//  pegasus_batch_free).
+//  pegasus_batch_free). Any count: a partition's keys go in requests of
+//  at most PEGASUS_BATCH_GET_MAX_KEYS, all in flight at once (a server
+//  refuses a request of more than its replica/max_batch_keys, 1000 by
+//  default, with INVALID_ARGUMENT, which this then returns).
+#define PEGASUS_BATCH_GET_MAX_KEYS 1000
+
 int
     pegasus_batch_get (pegasus_client_t *self, const pegasus_key_t *keys, size_t count,
                        pegasus_found_t **results, int timeout_ms);
@@ -408,6 +413,10 @@ typedef struct {
 typedef struct {
     char address [256];
     bool alive;
+    //  "ALIVE", "UNALIVE" (silent past meta's grace), "UNREACHABLE" (its
+    //  beacons arrive but meta's replies do not: it has no lease) or
+    //  "LOG_FAILED" (its log failed; restart it once its disk is sound).
+    char status [16];
     int64_t last_beacon_ms_ago;
     uint32_t primary_count;
     uint32_t secondary_count;

@@ -177,7 +177,12 @@ pegasus_list_nodes (const char *meta, pegasus_node_t **nodes, size_t *count, int
         for (size_t i = 0; *nodes && i < body->n_nodes; i++) {
             pegasus_node_t *out = &(*nodes) [i];
             snprintf (out->address, sizeof out->address, "%s", body->nodes [i]->address);
-            out->alive = body->nodes [i]->status == PG__NODE_STATUS__NODE_ALIVE;
+            int status = body->nodes [i]->status;
+            out->alive = status == PG__NODE_STATUS__NODE_ALIVE;
+            snprintf (out->status, sizeof out->status, "%s",
+                      status == PG__NODE_STATUS__NODE_ALIVE ? "ALIVE"
+                      : status == PG__NODE_STATUS__NODE_UNREACHABLE ? "UNREACHABLE"
+                      : status == PG__NODE_STATUS__NODE_LOG_FAILED ? "LOG_FAILED" : "UNALIVE");
             out->last_beacon_ms_ago = body->nodes [i]->last_beacon_ms_ago;
             out->primary_count = body->nodes [i]->primary_count;
             out->secondary_count = body->nodes [i]->secondary_count;

@@ -480,7 +480,9 @@ pegasus_check_and_mutate (pegasus_client_t *self, const void *hk, size_t hk_len,
 }
 
 //  ---------------------------------------------------------------------------
-//  Batch get: one request per partition, all in flight at once.
+//  Batch get: the keys grouped by partition, in requests of at most
+//  PEGASUS_BATCH_GET_MAX_KEYS (a server refuses more than its
+//  replica/max_batch_keys, 1000 by default), all in flight at once.
 
 typedef struct {
     pthread_mutex_t lock;
@@ -488,12 +490,12 @@ typedef struct {
     size_t pending;
     int status;
     char error [256];
-    msg_t **replies;                    //  per partition
+    msg_t **replies;                    //  per request
 } gather_t;
 
 typedef struct {
     gather_t *gather;
-    uint32_t partition;
+    size_t index;                       //  of the request
 } part_arg_t;
 
 static void
@@ -507,7 +509,7 @@ s_batch_done (op_t *op, int status, const char *error, msg_t **reply_p)
         snprintf (g->error, sizeof g->error, "%s", error ? error : "");
     }
     if (reply_p && *reply_p) {
-        g->replies [arg->partition] = *reply_p;
+        g->replies [arg->index] = *reply_p;
         *reply_p = NULL;
     }
     if (--g->pending == 0)
@@ -526,49 +528,59 @@ pegasus_batch_get (pegasus_client_t *self, const pegasus_key_t *keys, size_t cou
     for (size_t i = 0; i < count; i++)
         if (s_check_hash_key (keys [i].hash_key_len, false))
             return PEGASUS_INVALID_ARGUMENT;
+    //  Each partition's keys fill requests of the most keys allowed, so at
+    //  most one request per partition is not full.
+    size_t max_requests = partitions + count / PEGASUS_BATCH_GET_MAX_KEYS + 1;
+    size_t per_request = count < PEGASUS_BATCH_GET_MAX_KEYS ? count : PEGASUS_BATCH_GET_MAX_KEYS;
     gather_t g = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, PEGASUS_OK, "", NULL };
-    g.replies = calloc (partitions, sizeof *g.replies);
-    msg_t **requests = calloc (partitions, sizeof *requests);
-    part_arg_t *args = calloc (partitions, sizeof *args);
-    uint32_t *where = calloc (count ? count : 1, sizeof *where);
+    g.replies = calloc (max_requests, sizeof *g.replies);
+    msg_t **requests = calloc (max_requests, sizeof *requests);
+    uint32_t *partition_of = calloc (max_requests, sizeof *partition_of);
+    part_arg_t *args = calloc (max_requests, sizeof *args);
+    size_t *filling = calloc (partitions, sizeof *filling);     //  request index + 1
+    size_t *where = calloc (count ? count : 1, sizeof *where);  //  each key's request
+    size_t *next = calloc (max_requests, sizeof *next);
     *results = calloc (count ? count : 1, sizeof **results);
-    if (!g.replies || !requests || !args || !where || !*results) {
-        free (g.replies);
-        free (requests);
-        free (args);
-        free (where);
+    size_t nrequests = 0;
+    if (!g.replies || !requests || !partition_of || !args || !filling || !where || !next
+    ||  !*results) {
         free (*results);
         *results = NULL;
-        return pegasus_fail (PEGASUS_INTERNAL, "out of memory");
+        g.status = PEGASUS_INTERNAL;
+        snprintf (g.error, sizeof g.error, "out of memory");
     }
     //  Group the keys by partition, in the order given.
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < count && g.status == PEGASUS_OK; i++) {
         uint32_t p = key_partition (s_hash (keys [i].hash_key, keys [i].hash_key_len,
                                             keys [i].sort_key, keys [i].sort_key_len), partitions);
-        where [i] = p;
-        Pg__BatchGetRequest *r;
-        if (!requests [p] && (requests [p] = msg_new (&pg__batch_get_request__descriptor, (void **) &r)))
-            r->keys = msg_alloc (requests [p], count * sizeof *r->keys);
-        r = requests [p] ? msg_body (requests [p]) : NULL;
-        Pg__FullKey *k = r && r->keys ? msg_alloc (requests [p], sizeof *k) : NULL;
+        Pg__BatchGetRequest *r = filling [p] ? msg_body (requests [filling [p] - 1]) : NULL;
+        if (!r || r->n_keys == PEGASUS_BATCH_GET_MAX_KEYS) {
+            size_t n = nrequests++;
+            if ((requests [n] = msg_new (&pg__batch_get_request__descriptor, (void **) &r)))
+                r->keys = msg_alloc (requests [n], per_request * sizeof *r->keys);
+            partition_of [n] = p;
+            filling [p] = n + 1;
+        }
+        size_t n = filling [p] - 1;
+        Pg__FullKey *k = requests [n] && r->keys ? msg_alloc (requests [n], sizeof *k) : NULL;
         if (!k) {
-            g.status = pegasus_fail (PEGASUS_INTERNAL, "out of memory");
+            g.status = PEGASUS_INTERNAL;
+            snprintf (g.error, sizeof g.error, "out of memory");
             break;
         }
         pg__full_key__init (k);
-        s_bytes (requests [p], &k->hash_key, keys [i].hash_key, keys [i].hash_key_len, false);
-        s_bytes (requests [p], &k->sort_key, keys [i].sort_key, keys [i].sort_key_len, false);
+        s_bytes (requests [n], &k->hash_key, keys [i].hash_key, keys [i].hash_key_len, false);
+        s_bytes (requests [n], &k->sort_key, keys [i].sort_key, keys [i].sort_key_len, false);
         r->keys [r->n_keys++] = k;
+        where [i] = n;
     }
-    for (uint32_t p = 0; p < partitions && g.status == PEGASUS_OK; p++) {
-        if (!requests [p])
-            continue;
-        args [p] = (part_arg_t) { &g, p };
+    for (size_t n = 0; n < nrequests && g.status == PEGASUS_OK; n++) {
+        args [n] = (part_arg_t) { &g, n };
         pthread_mutex_lock (&g.lock);
         g.pending++;
         pthread_mutex_unlock (&g.lock);
-        int rc = pegasus_execute_async (self, &requests [p], 0, (int32_t) p, true, timeout_ms,
-                                        s_batch_done, &args [p]);
+        int rc = pegasus_execute_async (self, &requests [n], 0, (int32_t) partition_of [n], true,
+                                        timeout_ms, s_batch_done, &args [n]);
         if (rc != PEGASUS_OK) {
             pthread_mutex_lock (&g.lock);
             g.pending--;
@@ -580,9 +592,8 @@ pegasus_batch_get (pegasus_client_t *self, const pegasus_key_t *keys, size_t cou
     while (g.pending)
         pthread_cond_wait (&g.cond, &g.lock);
     pthread_mutex_unlock (&g.lock);
-    //  Each partition answers its keys in the order they were sent.
-    size_t *next = calloc (partitions, sizeof *next);
-    for (size_t i = 0; g.status == PEGASUS_OK && next && i < count; i++) {
+    //  Each request answers its keys in the order they were sent.
+    for (size_t i = 0; g.status == PEGASUS_OK && i < count; i++) {
         Pg__BatchGetReply *body = msg_body (g.replies [where [i]]);
         size_t k = next [where [i]]++;
         if (k >= body->n_items || !body->items [k]->found)
@@ -596,15 +607,17 @@ pegasus_batch_get (pegasus_client_t *self, const pegasus_key_t *keys, size_t cou
             (*results) [i].value_len = body->items [k]->value.len;
         }
     }
-    free (next);
-    for (uint32_t p = 0; p < partitions; p++) {
-        msg_destroy (&requests [p]);
-        msg_destroy (&g.replies [p]);
+    for (size_t n = 0; n < nrequests; n++) {
+        msg_destroy (&requests [n]);
+        msg_destroy (&g.replies [n]);
     }
     free (g.replies);
     free (requests);
+    free (partition_of);
     free (args);
+    free (filling);
     free (where);
+    free (next);
     if (g.status != PEGASUS_OK) {
         pegasus_batch_free (results, count);
         return pegasus_fail (g.status, "%s", *g.error ? g.error : status_name (g.status));

@@ -172,13 +172,13 @@ shell_cmd_nodes (shell_t *self, int argc, char **argv)
     int rc = pegasus_list_nodes (self->meta, &nodes, &count, self->timeout_ms);
     if (rc != PEGASUS_OK)
         return shell_failed (rc);
-    fprintf (self->out, "%-22s %-8s %-8s %-10s%s\n", "address", "status", "primary", "secondary",
+    fprintf (self->out, "%-22s %-11s %-8s %-10s%s\n", "address", "status", "primary", "secondary",
              detailed ? " last_beacon_ms_ago" : "");
     size_t alive = 0;
     for (size_t i = 0; i < count; i++) {
         alive += nodes [i].alive;
-        fprintf (self->out, "%-22s %-8s %-8u %-10u", nodes [i].address,
-                 nodes [i].alive ? "ALIVE" : "UNALIVE", nodes [i].primary_count,
+        fprintf (self->out, "%-22s %-11s %-8u %-10u", nodes [i].address,
+                 nodes [i].status, nodes [i].primary_count,
                  nodes [i].secondary_count);
         if (detailed)
             fprintf (self->out, " %lld", (long long) nodes [i].last_beacon_ms_ago);

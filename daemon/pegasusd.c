@@ -1,6 +1,6 @@
 /*  pegasusd: the server daemon.
 
-        pegasusd -c <config.cfg>
+        pegasusd -c <config.cfg> [--print-config]
         pegasusd --roles
 
     Reads the config (ZPL; docs/pegasus.cfg documents every key), starts the
@@ -8,14 +8,18 @@
     "READY <node address>" on stdout once it serves, and runs until SIGTERM
     or SIGINT, when it stops its roles and runtime cleanly and exits 0.
     Exit status 1 means it could not start (the reason is logged), 2 a bad
-    command line.
+    command line. With --print-config it starts its roles, prints every
+    configuration key they read with its value and default, and stops.
 */
 #include "daemon/role.h"
 #include "runtime/config.h"
+#include "runtime/fault.h"
 #include "runtime/log.h"
 #include "runtime/rt.h"
 
 #include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,8 +33,9 @@ static void
 s_usage (void)
 {
     fprintf (stderr,
-             "usage: pegasusd -c <config.cfg>\n"
+             "usage: pegasusd -c <config.cfg> [--print-config]\n"
              "       pegasusd --roles        (list the roles this build has)\n"
+             "  --print-config: start, print every key read (value, default), stop.\n"
              "  Runs a Pegasus node: the roles named by node/roles in the config.\n");
 }
 
@@ -96,10 +101,17 @@ main (int argc, char *argv [])
         return 0;
     }
     const char *config_path = NULL;
+    bool print_config = false;
+    static const struct option options [] = {
+        { "print-config", no_argument, 0, 'p' }, { 0, 0, 0, 0 }
+    };
     int opt;
-    while ((opt = getopt (argc, argv, "c:h")) != -1) {
+    while ((opt = getopt_long (argc, argv, "c:h", options, NULL)) != -1) {
         if (opt == 'c')
             config_path = optarg;
+        else
+        if (opt == 'p')
+            print_config = true;
         else {
             s_usage ();
             return opt == 'h' ? 0 : 2;
@@ -130,11 +142,22 @@ main (int argc, char *argv [])
     const role_t *roles [MAX_ROLES];
     void *contexts [MAX_ROLES] = { NULL };
     int nroles = s_parse_roles (config_str (config, "node/roles", ""), roles);
-    const char *data_dir = config_str (config, "node/data_dir", "");
+    const char *data_dir = config_str (config, "node/data_dir", ".");
+    if (nroles < 0 || role_check (config, roles, nroles)) {
+        zconfig_destroy (&config);
+        return 1;
+    }
     if (nroles < 0
     ||  (*data_dir && mkdir (data_dir, 0755) && errno != EEXIST)) {
         if (nroles >= 0)
             log_error ("cannot create data dir %s: %s", data_dir, strerror (errno));
+        zconfig_destroy (&config);
+        return 1;
+    }
+    //  Before rt_new applies runtime/log_level, so the warning that fault
+    //  injection is on reaches the log whatever the level; before the
+    //  roles, so no fault point is checked before it is configured.
+    if (fault_configure (config)) {
         zconfig_destroy (&config);
         return 1;
     }
@@ -153,6 +176,9 @@ main (int argc, char *argv [])
     const char *pid_file = config_str (config, "node/pid_file", "");
     if (rc == 0 && *pid_file && s_write_pid (pid_file))
         rc = 1;
+    if (rc == 0 && print_config)
+        config_dump (stdout);
+    else
     if (rc == 0) {
         log_notice ("pegasusd up: node %s, %d role%s", rt_node (rt), nroles,
                     nroles == 1 ? "" : "s");

@@ -3,6 +3,9 @@
 #include "meta/meta.h"
 #include "replica/stub.h"
 
+#include "runtime/log.h"
+
+#include <stdbool.h>
 #include <string.h>
 
 static int
@@ -37,6 +40,27 @@ const role_t *const role_table [] = {
     &s_replica,
     NULL
 };
+
+int
+role_check (zconfig_t *config, const role_t *const *roles, int count)
+{
+    bool meta = false, replica = false;
+    for (int i = 0; i < count; i++) {
+        meta |= roles [i] == &s_meta;
+        replica |= roles [i] == &s_replica;
+    }
+    if (!meta || !replica)
+        return 0;                       //  meta checks the beacons it gets
+    int64_t grace, lease, beacon;
+    char why [400];
+    if (meta_timing (config, &grace, &lease) || stub_beacon_ms (config, &beacon))
+        return -1;
+    if (meta_beacon_fits (beacon, lease, why, sizeof why)) {
+        log_error ("config: %s", why);
+        return -1;
+    }
+    return 0;
+}
 
 const role_t *
 role_find (const char *name)

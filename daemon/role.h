@@ -26,4 +26,10 @@ extern const role_t *const role_table [];
 const role_t *
     role_find (const char *name);
 
+//  Checks what the roles need of each other in one process before any
+//  starts (meta's lease against the replica's beacon interval). 0, or -1
+//  with a message naming the keys to change.
+int
+    role_check (zconfig_t *config, const role_t *const *roles, int count);
+
 #endif

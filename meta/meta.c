@@ -174,10 +174,30 @@ s_forget_reports (meta_t *self, uint32_t app_id, int64_t partition)
 }
 
 bool
-meta_alive (meta_t *self, node_t *node)
+meta_heard (meta_t *self, node_t *node)
 {
     return node->last_beacon_ms
         && actor_now_ms (self->self) - node->last_beacon_ms <= self->node_grace_ms;
+}
+
+int
+meta_node_status (meta_t *self, node_t *node)
+{
+    if (!meta_heard (self, node))
+        return PG__NODE_STATUS__NODE_UNALIVE;
+    if (node->log_failed)
+        return PG__NODE_STATUS__NODE_LOG_FAILED;
+    //  Its lease ran from a beacon older than its last reply, and the
+    //  lease is shorter than the grace: past the grace it has none.
+    if (node->reply_age_ms > self->node_grace_ms)
+        return PG__NODE_STATUS__NODE_UNREACHABLE;
+    return PG__NODE_STATUS__NODE_ALIVE;
+}
+
+bool
+meta_alive (meta_t *self, node_t *node)
+{
+    return meta_node_status (self, node) == PG__NODE_STATUS__NODE_ALIVE;
 }
 
 bool
@@ -279,6 +299,8 @@ s_sync_reply (meta_t *self, const char *address)
         return NULL;
     body->config_version = self->config_version;
     body->full = true;
+    node_t *node = strmap_get (self->nodes, address);
+    body->incarnation = node ? node->incarnation : 0;
     size_t napps = u64map_size (self->apps), n = 0, capacity = 16;
     body->known_apps = napps ? msg_alloc (reply, napps * sizeof (uint32_t)) : NULL;
     Pg__Assignment **list = msg_alloc (reply, capacity * sizeof *list);
@@ -330,7 +352,7 @@ meta_push (meta_t *self)
     void *value;
     while (strmap_next (self->nodes, &cursor, &address, &value) == 0) {
         node_t *node = value;
-        if (!meta_alive (self, node))
+        if (!meta_heard (self, node))
             continue;
         msg_t *sync = s_sync_reply (self, node->address);
         if (sync)
@@ -609,7 +631,7 @@ s_on_nodes (meta_t *self, msg_t *request)
             break;
         pg__node_info__init (info);
         info->address = msg_strdup (reply, node->address);
-        info->status = meta_alive (self, node) ? PG__NODE_STATUS__NODE_ALIVE : PG__NODE_STATUS__NODE_UNALIVE;
+        info->status = meta_node_status (self, node);
         info->last_beacon_ms_ago = node->last_beacon_ms ? now - node->last_beacon_ms : -1;
         meta_count_roles (self, node->address, &info->primary_count, &info->secondary_count);
         body->nodes [body->n_nodes++] = info;
@@ -626,20 +648,53 @@ s_on_beacon (meta_t *self, msg_t *request)
                            "beacon without a server address");
         return;
     }
+    char why [400];
+    if (meta_beacon_fits (req->beacon_ms, self->lease_ms, why, sizeof why)) {
+        actor_reply_error (self->self, request, PG__STATUS__INVALID_ARGUMENT, "%s", why);
+        return;
+    }
+    if (request->from_node && strcmp (request->from_node, req->node)) {
+        actor_reply_error (self->self, request, PG__STATUS__INVALID_ARGUMENT,
+                           "beacon from %s naming itself %.100s: refused", request->from_node,
+                           req->node);
+        return;
+    }
     node_t *node = meta_node (self, req->node);
     if (!node) {
         actor_reply_error (self->self, request, PG__STATUS__INTERNAL, "out of memory");
         return;
     }
-    if (node->incarnation && req->incarnation && node->incarnation != req->incarnation) {
-        log_notice ("replica server %s restarted", node->address);
-        meta_cure_restarted (self, node);
+    if (req->incarnation && node->incarnation != req->incarnation) {
+        //  A new process at that address (or the first we hear of). Known
+        //  across our own restarts: the store keeps the last incarnation.
+        if (node->incarnation) {
+            log_notice ("replica server %s restarted", node->address);
+            meta_cure_restarted (self, node);
+        }
+        Pg__NodeRecord record = PG__NODE_RECORD__INIT;
+        record.address = node->address;
+        record.incarnation = req->incarnation;
+        record.start_ms = req->start_ms;
+        if (metastore_save_node (self->store, &record)) {
+            actor_reply_error (self->self, request, PG__STATUS__IO_ERROR,
+                               "meta could not persist the server's incarnation");
+            return;
+        }
+        node->incarnation = req->incarnation;
     }
+    if (req->log_failed && !node->log_failed)
+        log_warning ("replica server %s says its log failed: it leaves every configuration",
+                     node->address);
+    if (req->reply_age_ms > self->node_grace_ms && node->reply_age_ms <= self->node_grace_ms)
+        log_warning ("replica server %s has heard no reply for %" PRId64 " ms (its beacons "
+                     "arrive, our replies do not): it has no lease, and leaves every "
+                     "configuration", node->address, req->reply_age_ms);
+    node->log_failed = req->log_failed;
+    node->reply_age_ms = req->reply_age_ms;
     if (!node->alive)
         log_notice ("replica server %s is alive", node->address);
     node->alive = true;
     node->last_beacon_ms = actor_now_ms (self->self);
-    node->incarnation = req->incarnation;
     node->start_ms = req->start_ms;
     //  The beacon lists every replica the node runs: forget the others.
     size_t cursor = 0;
@@ -665,6 +720,7 @@ s_on_beacon (meta_t *self, msg_t *request)
         report->ballot = r->ballot;
         report->last_committed = r->last_committed_decree;
         report->last_prepared = r->last_prepared_decree;
+        report->needs_ballot = r->needs_ballot;
         report->nlearners = 0;
         for (size_t k = 0; k < r->n_learners && k < META_MAX_LEARNERS; k++)
             snprintf (report->learners [report->nlearners++], sizeof report->learners [0], "%s",
@@ -799,6 +855,17 @@ typedef struct {
 
 static void s_fini (actor_t *actor);
 
+static void
+s_load_node (void *ctx, const Pg__NodeRecord *record)
+{
+    meta_t *self = ctx;
+    node_t *node = meta_node (self, record->address);
+    if (node) {
+        node->incarnation = record->incarnation;
+        node->start_ms = record->start_ms;
+    }
+}
+
 static int
 s_init (actor_t *actor, void *args)
 {
@@ -825,11 +892,18 @@ s_init (actor_t *actor, void *args)
         return -1;
     }
     self->level = metastore_level (self->store, PG__META_LEVEL__LEVEL_STEADY);
-    //  Versions from an earlier run must differ from ours: start from the
-    //  wall clock, so every server resyncs after a meta restart.
-    self->config_version = (uint64_t) actor_wall_ms (actor) << 16;
-    log_notice ("meta: %zu tables loaded, next table id %u", u64map_size (self->apps),
-                self->next_app_id);
+    //  Versions must only grow, across our restarts too (a replica server
+    //  ignores a sync older than one it applied), whatever the clock
+    //  says: a persisted epoch above every earlier run's.
+    uint64_t epoch;
+    if (metastore_load_nodes (self->store, s_load_node, self)
+    ||  metastore_next_epoch (self->store, &epoch)) {
+        s_fini (actor);
+        return -1;
+    }
+    self->config_version = epoch << 32;
+    log_notice ("meta: %zu tables and %zu servers loaded, next table id %u, epoch %" PRIu64,
+                u64map_size (self->apps), strmap_size (self->nodes), self->next_app_id, epoch);
     msg_t *tick = msg_new_local (&s_kind_tick, 0, NULL);
     actor_send_after (actor, TICK_MS, &tick);
     return 0;
@@ -873,24 +947,48 @@ s_fini (actor_t *actor)
 
 static const actor_ops_t s_ops = { "meta", s_init, s_receive, s_fini };
 
+int
+meta_timing (zconfig_t *config, int64_t *node_grace_ms, int64_t *lease_ms)
+{
+    if (config_int (config, "meta/node_grace_ms", 3000, 100, 3600000, node_grace_ms)
+    ||  config_int (config, "meta/lease_ms", *node_grace_ms * 2 / 3, 50, 3600000, lease_ms))
+        return -1;
+    //  A server must stop serving before meta hands its partitions on,
+    //  with room for scheduling and clocks that do not tick alike.
+    int64_t margin = *lease_ms / 10 > 100 ? *lease_ms / 10 : 100;
+    if (*node_grace_ms - *lease_ms < margin) {
+        log_error ("config: meta/lease_ms = %" PRId64 " leaves meta/node_grace_ms = %" PRId64
+                   " too little margin: a primary's lease must end at least %" PRId64 " ms "
+                   "before meta hands its partitions on; lower meta/lease_ms to %" PRId64
+                   " or less, or raise meta/node_grace_ms", *lease_ms, *node_grace_ms, margin,
+                   *node_grace_ms - margin);
+        return -1;
+    }
+    return 0;
+}
+
+int
+meta_beacon_fits (int64_t beacon_ms, int64_t lease_ms, char *why, size_t size)
+{
+    if (beacon_ms <= 0 || beacon_ms * 2 <= lease_ms)
+        return 0;
+    snprintf (why, size, "replica/beacon_ms = %" PRId64 " is too long for meta/lease_ms = %" PRId64
+              ": a lease must span two beacons, or one lost beacon lapses it; set "
+              "replica/beacon_ms to %" PRId64 " or less (or raise meta/lease_ms)",
+              beacon_ms, lease_ms, lease_ms / 2);
+    return -1;
+}
+
 actor_t *
 meta_spawn (rt_t *rt, zconfig_t *config)
 {
     meta_args_t args;
     if (config_int (config, "meta/hold_seconds", 7 * 86400, 0, 100LL * 365 * 86400, &args.hold_seconds)
-    ||  config_int (config, "meta/node_grace_ms", 3000, 100, 3600000, &args.node_grace_ms)
-    ||  config_int (config, "meta/lease_ms", args.node_grace_ms * 2 / 3, 50, 3600000,
-                    &args.lease_ms)
+    ||  meta_timing (config, &args.node_grace_ms, &args.lease_ms)
     ||  config_int (config, "meta/min_live_nodes", 1, 1, 10000, &args.min_live_nodes)
     ||  config_int (config, "meta/learn_timeout_ms", 30000, 1000, 3600000, &args.learn_timeout_ms)
     ||  wiretypes_register ())
         return NULL;
-    if (args.lease_ms >= args.node_grace_ms) {
-        //  A server must stop serving before meta hands its partitions on.
-        log_error ("config: meta/lease_ms (%" PRId64 ") must be below meta/node_grace_ms (%" PRId64 ")",
-                   args.lease_ms, args.node_grace_ms);
-        return NULL;
-    }
     const char *data_dir = config_str (config, "node/data_dir", ".");
     char dir [4200];
     snprintf (dir, sizeof dir, "%s/meta", data_dir);

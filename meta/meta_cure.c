@@ -4,10 +4,14 @@
     with ballot + 1, persisted, and only then announced. Three sources:
 
     - failure detection: a server silent for node_grace_ms (longer than the
-      lease it was given, so it has stopped serving), or one that came
-      back as a new process, leaves every configuration; a primary that
-      leaves is replaced in the same change by the secondary whose log
-      goes furthest; a partition that loses every member keeps them as
+      lease it was given, so it has stopped serving), one whose beacons
+      arrive but who has heard no reply for that long (it has no lease
+      either), one whose log failed, or one that came back as a new
+      process, leaves every configuration; so does, from one partition,
+      a replica that failed (ERROR) or a primary that refused to lead
+      again at a ballot it led before a restart. A primary that leaves is
+      replaced in the same change by the secondary whose log goes
+      furthest; a partition that loses every member keeps them as
       candidates, and the first of them to come back becomes primary;
     - the primaries' requests: remove a member that stopped answering,
       upgrade a learner that caught up;
@@ -156,7 +160,8 @@ s_make_primary (Pg__PartitionConfig *p, const char *node)
 
 //  Takes the nodes `gone` says out of p; a primary taken out is replaced
 //  by the best live secondary. Returns true if p changed (ballot + 1).
-typedef bool (gone_fn) (meta_t *self, const char *address, void *ctx);
+typedef bool (gone_fn) (meta_t *self, const Pg__PartitionConfig *p, const char *address,
+                        void *ctx);
 
 static bool
 s_take_out (meta_t *self, Pg__PartitionConfig *p, gone_fn *gone, void *ctx)
@@ -164,14 +169,14 @@ s_take_out (meta_t *self, Pg__PartitionConfig *p, gone_fn *gone, void *ctx)
     char *members [16];
     size_t nmembers = 0;
     bool changed = false;
-    if (*p->primary && gone (self, p->primary, ctx)) {
+    if (*p->primary && gone (self, p, p->primary, ctx)) {
         members [nmembers++] = strdup (p->primary);
         s_drop (p, p->primary);
         meta_set_string (&p->primary, "");
         changed = true;
     }
     for (size_t i = 0; i < p->n_secondaries;) {
-        if (gone (self, p->secondaries [i], ctx)) {
+        if (gone (self, p, p->secondaries [i], ctx)) {
             if (nmembers < 16)
                 members [nmembers++] = strdup (p->secondaries [i]);
             s_drop (p, p->secondaries [i]);
@@ -203,17 +208,37 @@ s_take_out (meta_t *self, Pg__PartitionConfig *p, gone_fn *gone, void *ctx)
     return changed;
 }
 
+//  A member whose replica of p failed, or a primary that refused to lead
+//  again at p's ballot (it restarted since it led at it): out of p alone.
 static bool
-s_gone_dead (meta_t *self, const char *address, void *ctx)
+s_failed (meta_t *self, const Pg__PartitionConfig *p, const char *address)
 {
-    (void) ctx;
-    return s_dead (self, address);
+    report_t *r = meta_report (self, address, p->app_id, p->partition_index);
+    if (!r)
+        return false;
+    if (r->state == PG__REPLICA_STATE__REPLICA_ERROR)
+        return true;
+    return r->needs_ballot && r->ballot == p->ballot && !strcmp (address, p->primary);
 }
 
 static bool
-s_gone_node (meta_t *self, const char *address, void *ctx)
+s_gone_dead (meta_t *self, const Pg__PartitionConfig *p, const char *address, void *ctx)
+{
+    (void) ctx;
+    if (s_dead (self, address))
+        return true;
+    if (!s_failed (self, p, address))
+        return false;
+    log_notice ("partition %u.%u: the replica on %s failed or cannot lead at ballot %" PRIu64
+                ": it leaves the configuration", p->app_id, p->partition_index, address, p->ballot);
+    return true;
+}
+
+static bool
+s_gone_node (meta_t *self, const Pg__PartitionConfig *p, const char *address, void *ctx)
 {
     (void) self;
+    (void) p;
     return !strcmp (address, (const char *) ctx);
 }
 
@@ -425,7 +450,7 @@ meta_cure_tick (meta_t *self)
     void *value;
     while (strmap_next (self->nodes, &cursor, &address, &value) == 0) {
         node_t *node = value;
-        if (node->alive && !meta_alive (self, node)) {
+        if (node->alive && !meta_heard (self, node)) {
             node->alive = false;
             log_warning ("replica server %s missed its beacons for %" PRId64 " ms: dead",
                          node->address, self->node_grace_ms);
@@ -614,6 +639,12 @@ meta_on_propose (meta_t *self, msg_t *request)
         case PG__CONFIG_TYPE__CT_REMOVE:
             if (primary && !req->force)
                 refusal = "the node is the primary: downgrade it first (or force)";
+            else
+            if (primary && s_alive (self, node))
+                //  It may hold a lease and serve reads while another
+                //  primary, which needs nothing from it, takes writes.
+                refusal = "the node is a live primary: downgrade it first (force removes "
+                          "a primary only once meta sees it dead)";
             else
             if (!primary && !secondary)
                 refusal = "the node is not a member";

@@ -23,7 +23,9 @@ typedef struct {
     char *address;
     int64_t last_beacon_ms;             //  monotonic; 0 = never
     bool alive;
-    uint64_t incarnation;               //  of the process that beaconed last
+    uint64_t incarnation;               //  of the process that beaconed last (persisted)
+    int64_t reply_age_ms;               //  its last beacon: since it last heard meta
+    bool log_failed;                    //  its last beacon: its log failed
     int64_t start_ms;                   //  its start (wall)
     u64map_t *reports;                  //  logwriter-style id -> report_t
     actor_t *stub;                      //  "<address>/stub", for pushes
@@ -37,6 +39,7 @@ typedef struct {
     uint64_t ballot;
     uint64_t last_committed;
     uint64_t last_prepared;
+    bool needs_ballot;                  //  refused to lead again at `ballot`
     size_t nlearners;
     char learners [META_MAX_LEARNERS][256];
 } report_t;
@@ -96,8 +99,19 @@ int
 node_t *
     meta_node (meta_t *self, const char *address);
 
+//  Whether the node may hold replicas: its beacons arrive within the
+//  grace, it hears meta's replies (so it holds a lease) and its log works.
+//  A node that is not is taken out of every configuration.
 bool
     meta_alive (meta_t *self, node_t *node);
+
+//  Whether its beacons arrive within the grace (pushes go to it).
+bool
+    meta_heard (meta_t *self, node_t *node);
+
+//  pg.NodeStatus of the node.
+int
+    meta_node_status (meta_t *self, node_t *node);
 
 //  Whether address is one of the n strings of list (a repeated string
 //  field of a configuration).

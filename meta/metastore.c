@@ -15,6 +15,8 @@ struct metastore_t {
 
 #define NEXT_ID_KEY "next_app_id"
 #define LEVEL_KEY "meta_level"
+#define EPOCH_KEY "epoch"
+#define NODE_PREFIX "node."
 
 metastore_t *
 metastore_open (const char *dir)
@@ -225,4 +227,86 @@ metastore_level (metastore_t *self, int fallback)
         log_error ("metastore: meta level record of %zu bytes ignored", len);
     rocksdb_free (value);
     return level;
+}
+
+int
+metastore_save_node (metastore_t *self, const Pg__NodeRecord *node)
+{
+    char key [400];
+    snprintf (key, sizeof key, NODE_PREFIX "%.300s", node->address);
+    rocksdb_writebatch_t *batch = rocksdb_writebatch_create ();
+    if (s_put (batch, key, &node->base)) {
+        rocksdb_writebatch_destroy (batch);
+        return -1;
+    }
+    return s_commit (self, batch);
+}
+
+int
+metastore_load_nodes (metastore_t *self, metastore_node_fn *fn, void *ctx)
+{
+    rocksdb_iterator_t *it = rocksdb_create_iterator (self->db, self->read);
+    size_t prefix = strlen (NODE_PREFIX);
+    for (rocksdb_iter_seek (it, NODE_PREFIX, prefix); rocksdb_iter_valid (it); rocksdb_iter_next (it)) {
+        size_t key_len, value_len;
+        const char *key = rocksdb_iter_key (it, &key_len);
+        if (key_len < prefix || memcmp (key, NODE_PREFIX, prefix))
+            break;
+        const char *bytes = rocksdb_iter_value (it, &value_len);
+        Pg__NodeRecord *node = pg__node_record__unpack (NULL, value_len, (const uint8_t *) bytes);
+        if (!node || !*node->address) {
+            //  Forgetting a node costs one missed restart detection at most
+            //  (the replica's ballot file still refuses to lead again).
+            log_error ("meta: record %.*s in the store does not decode; ignored",
+                       (int) key_len, key);
+            if (node)
+                pg__node_record__free_unpacked (node, NULL);
+            continue;
+        }
+        fn (ctx, node);
+        pg__node_record__free_unpacked (node, NULL);
+    }
+    char *error = NULL;
+    rocksdb_iter_get_error (it, &error);
+    rocksdb_iter_destroy (it);
+    if (error) {
+        log_error ("meta: store read failed: %s", error);
+        rocksdb_free (error);
+        return -1;
+    }
+    return 0;
+}
+
+int
+metastore_next_epoch (metastore_t *self, uint64_t *epoch)
+{
+    size_t len = 0;
+    char *error = NULL;
+    char *value = rocksdb_get (self->db, self->read, EPOCH_KEY, strlen (EPOCH_KEY), &len, &error);
+    if (error) {
+        log_error ("meta: cannot read its epoch: %s", error);
+        rocksdb_free (error);
+        return -1;
+    }
+    uint64_t last = 0;
+    if (value && len == 8)
+        for (int i = 0; i < 8; i++)
+            last |= (uint64_t) (uint8_t) value [i] << (8 * i);
+    else
+    if (value) {
+        log_error ("meta: its epoch record has %zu bytes, not 8", len);
+        rocksdb_free (value);
+        return -1;
+    }
+    rocksdb_free (value);
+    uint64_t next = last + 1;
+    uint8_t bytes [8];
+    for (int i = 0; i < 8; i++)
+        bytes [i] = (uint8_t) (next >> (8 * i));
+    rocksdb_writebatch_t *batch = rocksdb_writebatch_create ();
+    rocksdb_writebatch_put (batch, EPOCH_KEY, strlen (EPOCH_KEY), (const char *) bytes, 8);
+    if (s_commit (self, batch))
+        return -1;
+    *epoch = next;
+    return 0;
 }

@@ -1,7 +1,9 @@
 /*  metastore: the meta server's state on disk, in a local RocksDB.
 
     One record per table ("app.<id>": pg.AppInfo) and per partition
-    ("part.<id>.<index>": pg.PartitionConfig), plus the next table id.
+    ("part.<id>.<index>": pg.PartitionConfig), one per replica server
+    ("node.<address>": pg.NodeRecord), the next table id, the meta level
+    and the epoch of this meta's configuration versions.
     Every change is written with sync=true before anyone acts on it: a
     configuration is never handed out that a restart could forget.
 */
@@ -41,6 +43,20 @@ int
 
 int
     metastore_level (metastore_t *self, int fallback);
+
+//  A replica server's record (synced); and every record, to fn. 0 or -1.
+int
+    metastore_save_node (metastore_t *self, const Pg__NodeRecord *node);
+
+typedef void (metastore_node_fn) (void *ctx, const Pg__NodeRecord *node);
+int
+    metastore_load_nodes (metastore_t *self, metastore_node_fn *fn, void *ctx);
+
+//  A new epoch, above every one handed out before (synced before it is
+//  returned): configuration versions are epoch << 32 | a count, so they
+//  grow across restarts whatever the clocks say. 0 or -1.
+int
+    metastore_next_epoch (metastore_t *self, uint64_t *epoch);
 
 //  Deletes a table and its partitions (synced). 0 or -1.
 int

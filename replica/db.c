@@ -1,5 +1,6 @@
 /*  db: see db.h. */
 #include "replica/db.h"
+#include "runtime/fault.h"
 #include "common/key.h"
 #include "common/value.h"
 #include "runtime/log.h"
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MIN_WRITE_BUFFER (1 << 20)
 #define MAX_WRITE_BUFFER (64 << 20)
@@ -26,6 +28,7 @@ struct db_env_t {
     rocksdb_filterpolicy_t *bloom;      //  owned by table once set
     rocksdb_compactionfilter_t *ttl;
     rocksdb_writeoptions_t *write;
+    rocksdb_writeoptions_t *write_now;  //  no_slowdown: a stall fails instead of waiting
     rocksdb_readoptions_t *read;
     rocksdb_flushoptions_t *flush;
     rtclock_t clock;
@@ -99,6 +102,9 @@ db_env_new (int64_t block_cache_bytes, int64_t write_budget, int background_jobs
     self->ttl = rocksdb_compactionfilter_create (self, s_ttl_destroy, s_ttl_filter, s_ttl_name);
     self->write = rocksdb_writeoptions_create ();
     rocksdb_writeoptions_disable_WAL (self->write, 1);
+    self->write_now = rocksdb_writeoptions_create ();
+    rocksdb_writeoptions_disable_WAL (self->write_now, 1);
+    rocksdb_writeoptions_set_no_slowdown (self->write_now, 1);
     self->read = rocksdb_readoptions_create ();
     self->flush = rocksdb_flushoptions_create ();
     rocksdb_flushoptions_set_wait (self->flush, 1);
@@ -118,6 +124,7 @@ db_env_destroy (db_env_t **self_p)
     rocksdb_block_based_options_destroy (self->table);     //  frees the bloom policy
     rocksdb_cache_destroy (self->cache);
     rocksdb_writeoptions_destroy (self->write);
+    rocksdb_writeoptions_destroy (self->write_now);
     rocksdb_readoptions_destroy (self->read);
     rocksdb_flushoptions_destroy (self->flush);
     pthread_mutex_destroy (&self->lock);
@@ -253,14 +260,26 @@ db_get (db_t *self, const uint8_t *key, size_t len, rocksdb_pinnableslice_t **va
 }
 
 int
-db_write (db_t *self, rocksdb_writebatch_t *batch, uint64_t decree)
+db_write (db_t *self, rocksdb_writebatch_t *batch, uint64_t decree, bool may_block)
 {
+    //  Fault point: a write stall of N ms (RocksDB holding writes back
+    //  while compaction catches up).
+    int64_t stall_ms;
+    if (fault_enabled () && fault_on ("db.write_stall_ms", &stall_ms) && stall_ms > 0) {
+        if (!may_block)
+            return DB_WOULD_BLOCK;
+        usleep ((useconds_t) (stall_ms * 1000));
+    }
     uint8_t encoded [8];
     for (int i = 0; i < 8; i++)
         encoded [i] = (uint8_t) (decree >> (56 - 8 * i));
     rocksdb_writebatch_put (batch, KEY_META, KEY_META_LEN, (const char *) encoded, 8);
     char *error = NULL;
-    rocksdb_write (self->rdb, self->env->write, batch, &error);
+    rocksdb_write (self->rdb, may_block ? self->env->write : self->env->write_now, batch, &error);
+    if (error && !may_block && (strstr (error, "stall") || strstr (error, "ncomplete"))) {
+        rocksdb_free (error);
+        return DB_WOULD_BLOCK;
+    }
     if (error) {
         log_error ("db %s: write of decree %llu failed: %s", self->path,
                    (unsigned long long) decree, error);

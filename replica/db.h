@@ -53,8 +53,13 @@ int
     db_get (db_t *self, const uint8_t *key, size_t len, rocksdb_pinnableslice_t **value);
 
 //  Applies a batch, adding KEY_META = decree to it. 0 or -1 (logged).
+//  Unless may_block, a write RocksDB would hold back (a write stall: too
+//  many memtables or level-0 files) is not made and DB_WOULD_BLOCK comes
+//  back: the caller, on a thread others wait for, retries where it may
+//  block.
+enum { DB_WOULD_BLOCK = 1 };
 int
-    db_write (db_t *self, rocksdb_writebatch_t *batch, uint64_t decree);
+    db_write (db_t *self, rocksdb_writebatch_t *batch, uint64_t decree, bool may_block);
 
 //  An iterator bounded to [lower, upper) (NULL: no bound on that side).
 //  It owns copies of the bounds and its read options, which RocksDB's

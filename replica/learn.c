@@ -2,9 +2,9 @@
 #include "replica/learn.h"
 
 int
-learn_source (uint64_t from, uint64_t learn_start, uint64_t memory_first, uint64_t log_first)
+learn_source (uint64_t from, uint64_t last, uint64_t memory_first, uint64_t log_first)
 {
-    if (from >= learn_start)
+    if (from > last)
         return LEARN_FROM_DONE;
     //  Memory first (no disk read), then the log (sequential reads of
     //  what the learner misses), and a whole checkpoint only when neither

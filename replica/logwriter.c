@@ -405,13 +405,73 @@ s_on_sync (actor_t *self_actor, writer_t *self)
     s_want_spare (self_actor, self);
 }
 
+//  The index positions (from rep->first) of the records a replay sends:
+//  in log order from a cursor, or the latest record per decree.
+typedef struct {
+    size_t *positions;
+    size_t count;
+    size_t bytes;
+} pick_t;
+
+static int
+s_pick_in_order (rep_t *rep, const logwriter_replay_t *replay, pick_t *pick, size_t start)
+{
+    while (start + pick->count < rep->count
+       &&  (pick->count == 0 || pick->bytes + rep->entries [rep->first + start + pick->count].loc.size
+                                <= replay->max_bytes)) {
+        pick->bytes += rep->entries [rep->first + start + pick->count].loc.size;
+        pick->count++;
+    }
+    pick->positions = malloc ((pick->count ? pick->count : 1) * sizeof *pick->positions);
+    if (!pick->positions)
+        return -1;
+    for (size_t i = 0; i < pick->count; i++)
+        pick->positions [i] = start + i;
+    return 0;
+}
+
+//  A learner asks for at most this many decrees at a time.
+#define LATEST_MAX 4096
+
+static int
+s_pick_latest (rep_t *rep, const logwriter_replay_t *replay, pick_t *pick)
+{
+    uint64_t from = replay->from_decree + 1;
+    uint64_t to = replay->to_decree;
+    if (to >= from + LATEST_MAX)
+        to = from + LATEST_MAX - 1;
+    size_t span = to >= from ? (size_t) (to - from + 1) : 0;
+    //  The last position of each decree in [from, to]: later records of a
+    //  decree replace earlier ones (0 = none; positions stored + 1).
+    size_t *last = calloc (span ? span : 1, sizeof *last);
+    pick->positions = malloc ((span ? span : 1) * sizeof *pick->positions);
+    if (!last || !pick->positions) {
+        free (last);
+        return -1;
+    }
+    for (size_t i = 0; i < rep->count; i++) {
+        uint64_t decree = rep->entries [rep->first + i].decree;
+        if (decree >= from && decree <= to)
+            last [decree - from] = i + 1;
+    }
+    for (size_t k = 0; k < span && last [k]; k++) {
+        size_t size = rep->entries [rep->first + last [k] - 1].loc.size;
+        if (pick->count && pick->bytes + size > replay->max_bytes)
+            break;
+        pick->positions [pick->count++] = last [k] - 1;
+        pick->bytes += size;
+    }
+    free (last);
+    return 0;
+}
+
 static void
 s_on_replay (actor_t *self_actor, writer_t *self, msg_t *request)
 {
     logwriter_replay_t *replay = msg_body (request);
     rep_t *rep = s_rep (self, logwriter_id (replay->app_id, replay->partition), false);
-    size_t count = 0, bytes = 0, start = 0;
-    if (rep && replay->cursor) {
+    size_t start = 0;
+    if (rep && replay->cursor && !replay->latest) {
         if (replay->cursor < rep->base) {
             actor_reply_error (self_actor, request, PG__STATUS__IO_ERROR,
                                "records of replica %u.%u from cursor %" PRIu64 " were let go",
@@ -426,24 +486,25 @@ s_on_replay (actor_t *self_actor, writer_t *self, msg_t *request)
     if (rep)
         while (start < rep->count && rep->entries [rep->first + start].decree <= replay->from_decree)
             start++;
-    if (rep)
-        while (start + count < rep->count
-           &&  (count == 0 || bytes + rep->entries [rep->first + start + count].loc.size
-                              <= replay->max_bytes)) {
-            bytes += rep->entries [rep->first + start + count].loc.size;
-            count++;
-        }
+    pick_t pick = { NULL, 0, 0 };
+    if (rep && (replay->latest ? s_pick_latest (rep, replay, &pick)
+                               : s_pick_in_order (rep, replay, &pick, start))) {
+        actor_reply_error (self_actor, request, PG__STATUS__INTERNAL, "out of memory");
+        return;
+    }
+    size_t count = pick.count;
     logwriter_records_t *body;
     msg_t *reply = msg_new_local (&logwriter_kind_records, sizeof *body + count * sizeof (mlog_record_t)
-                                  + bytes, (void **) &body);
+                                  + pick.bytes, (void **) &body);
     if (!reply) {
+        free (pick.positions);
         actor_reply_error (self_actor, request, PG__STATUS__INTERNAL, "out of memory");
         return;
     }
     body->records = (mlog_record_t *) (body + 1);
     uint8_t *buffer = (uint8_t *) (body->records + count);
     for (size_t i = 0; i < count; i++) {
-        entry_t *entry = &rep->entries [rep->first + start + i];
+        entry_t *entry = &rep->entries [rep->first + pick.positions [i]];
         if (mlog_read (self->log, entry->loc, buffer, &body->records [i])) {
             log_error ("log: record %" PRIu64 " of replica %u.%u unreadable at segment %016"
                        PRIx64 " offset %" PRIu64 "; replay stops before it",
@@ -456,9 +517,17 @@ s_on_replay (actor_t *self_actor, writer_t *self, msg_t *request)
         }
         buffer += entry->loc.size;
     }
+    free (pick.positions);
     body->count = count;
-    body->cursor = rep ? rep->base + start + count : 1;
-    body->done = !rep || start + count >= rep->count || msg_status (reply) != PG__STATUS__OK;
+    if (replay->latest) {
+        body->cursor = 0;
+        body->done = !count || body->records [count - 1].decree >= replay->to_decree
+                  || msg_status (reply) != PG__STATUS__OK;
+    }
+    else {
+        body->cursor = rep ? rep->base + start + count : 1;
+        body->done = !rep || start + count >= rep->count || msg_status (reply) != PG__STATUS__OK;
+    }
     actor_reply (self_actor, request, &reply);
 }
 
@@ -512,6 +581,8 @@ s_receive (actor_t *self_actor, msg_t **msg_p)
     if (msg_is (msg, &logwriter_kind_forget)) {
         logwriter_forget_t *forget = msg_body (msg);
         rep_t *rep = s_rep (self, logwriter_id (forget->app_id, forget->partition), false);
+        if (rep && forget->replica && rep->replica && forget->replica != rep->replica)
+            rep = NULL;                 //  a newer actor of the replica registered since
         if (rep) {
             s_forget (self, rep, forget->remove);
             if (forget->remove)

@@ -50,6 +50,13 @@ typedef struct {
 //  come in decree order: one decree may be logged again under a newer
 //  ballot. Reply: logwriter_kind_records; IO_ERROR if the records at the
 //  cursor were let go meanwhile.
+//
+//  With `latest` (learners are fed this way), the records are instead
+//  the last one logged of each decree from from_decree + 1 up to
+//  to_decree, in decree order, stopping before the first decree the log
+//  does not hold: the version that won, never one a later record
+//  replaced (which a learner fed in log order could commit between two
+//  chunks).
 extern const msg_kind_t logwriter_kind_replay;
 typedef struct {
     uint32_t app_id;
@@ -57,6 +64,8 @@ typedef struct {
     uint64_t from_decree;
     uint64_t cursor;
     size_t max_bytes;
+    bool latest;
+    uint64_t to_decree;                 //  with latest
 } logwriter_replay_t;
 
 extern const msg_kind_t logwriter_kind_records;
@@ -101,12 +110,15 @@ typedef struct {
 } logwriter_checkpoint_t;
 
 //  partition/stub -> writer: the replica closed; if remove, its records
-//  are no longer needed at all.
+//  are no longer needed at all. `replica` (not a reference) is the actor
+//  that closed: a registration by a newer actor of the same replica is
+//  left alone.
 extern const msg_kind_t logwriter_kind_forget;
 typedef struct {
     uint32_t app_id;
     uint32_t partition;
     bool remove;
+    const actor_t *replica;             //  NULL: whatever is registered
 } logwriter_forget_t;
 
 //  stub -> writer: the replicas this node serves; records of any other are

@@ -10,6 +10,7 @@
 */
 #include "replica/mlog.h"
 #include "common/crc.h"
+#include "runtime/fault.h"
 #include "runtime/log.h"
 
 #include <dirent.h>
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SEGMENT_MAGIC "PGLOG001"
@@ -471,6 +473,28 @@ mlog_append (mlog_t *self, const uint8_t *record, size_t len, mlog_loc_t *loc)
     return 0;
 }
 
+//  fdatasync of a segment at sync time, with the test-only fault points
+//  of a failing disk (log.fsync_eio: fails with EIO, as a real one would,
+//  so it takes the same error path) and of a slow one (log.fsync_delay_ms
+//  N: N ms more before the real call).
+static int
+s_fdatasync (int fd)
+{
+    if (fault_enabled ()) {
+        int64_t delay_ms;
+        if (fault_on ("log.fsync_delay_ms", &delay_ms) && delay_ms > 0) {
+            struct timespec pause = { delay_ms / 1000, (long) (delay_ms % 1000) * 1000000 };
+            while (nanosleep (&pause, &pause) && errno == EINTR)
+                ;
+        }
+        if (fault_on ("log.fsync_eio", NULL)) {
+            errno = EIO;
+            return -1;
+        }
+    }
+    return fdatasync (fd);
+}
+
 int
 mlog_sync (mlog_t *self, bool durable)
 {
@@ -482,9 +506,11 @@ mlog_sync (mlog_t *self, bool durable)
         segment_t *segment = &self->segments [i];
         if (!segment->dirty)
             continue;
-        if (fdatasync (segment->fd)) {
+        if (s_fdatasync (segment->fd)) {
+            int error = errno;          //  the caller's to read, not the log's
             log_error ("mlog: fdatasync of segment %016" PRIx64 " failed: %s",
-                       segment->seq, strerror (errno));
+                       segment->seq, strerror (error));
+            errno = error;
             return -1;
         }
         segment->dirty = false;

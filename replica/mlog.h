@@ -94,7 +94,10 @@ int
     mlog_append (mlog_t *self, const uint8_t *record, size_t len, mlog_loc_t *loc);
 
 //  Writes what is buffered and, if durable, fdatasyncs every segment
-//  written since the last sync. 0 or -1 (logged).
+//  written since the last sync. 0 or -1 (logged; errno says why). A failed
+//  sync leaves its segments to sync again. Test-only fault points (see
+//  runtime/fault.h): log.fsync_eio fails it with EIO, log.fsync_delay_ms N
+//  delays each fdatasync by N ms.
 int
     mlog_sync (mlog_t *self, bool durable);
 

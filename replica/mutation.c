@@ -7,6 +7,7 @@
 */
 #include "replica/mutation.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,6 +122,16 @@ int
 mutation_del (mutation_t *self, const uint8_t *key, size_t key_len)
 {
     return s_append (self, MUTATION_DEL, key, key_len, 0, false) ? 0 : -1;
+}
+
+void
+mutation_truncate (mutation_t *self, size_t len, size_t nops)
+{
+    //  Ops are appended whole, so a length taken between two appends is
+    //  always the end of an op: cutting there leaves valid bytes.
+    assert (len <= self->len && nops <= self->nops);
+    self->len = len;
+    self->nops = nops;
 }
 
 //  ---------------------------------------------------------------------------

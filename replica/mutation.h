@@ -42,6 +42,11 @@ uint8_t *
 int
     mutation_del (mutation_t *self, const uint8_t *key, size_t key_len);
 
+//  Takes the mutation back to an earlier len and nops (read from it
+//  before some appends): drops the ops appended since. Cannot fail.
+void
+    mutation_truncate (mutation_t *self, size_t len, size_t nops);
+
 typedef void (mutation_fn) (void *ctx, int kind, const uint8_t *key, size_t key_len,
                             const uint8_t *value, size_t value_len);
 

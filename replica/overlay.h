@@ -34,6 +34,19 @@ int
     overlay_get (overlay_t *self, const uint8_t *key, size_t key_len,
                  const uint8_t **value, size_t *value_len);
 
+//  All or nothing for one request: puts after overlay_begin are kept by
+//  overlay_commit or undone, in reverse order, by overlay_rollback (which
+//  cannot fail: the keys are back to the entries, or the absence, they
+//  had at overlay_begin). One level, within one turn of the partition.
+void
+    overlay_begin (overlay_t *self);
+
+void
+    overlay_commit (overlay_t *self);
+
+void
+    overlay_rollback (overlay_t *self);
+
 //  Drops the key's entry if it was made by `decree` (a later write keeps
 //  it). Called as each mutation is applied.
 void

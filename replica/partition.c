@@ -1,6 +1,7 @@
 /*  partition: life cycle, configuration, the log, commit and request
     dispatch. The state table is in partition.h. */
 #include "replica/partition_impl.h"
+#include "replica/ballotfile.h"
 #include "replica/logwriter.h"
 #include "replica/mlog.h"
 #include "common/key.h"
@@ -10,6 +11,7 @@
 #include "runtime/rt.h"
 #include "meta.pb-c.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -21,10 +23,13 @@
 const msg_kind_t partition_kind_status = { "partition.status" };
 const msg_kind_t partition_kind_config = { "partition.config" };
 const msg_kind_t partition_kind_lease = { "partition.lease" };
+const msg_kind_t partition_kind_closed = { "partition.closed" };
 static const msg_kind_t s_kind_open = { "partition.open" };
 static const msg_kind_t s_kind_seal = { "partition.seal" };
 static const msg_kind_t s_kind_tick = { "partition.tick" };
 static const msg_kind_t s_kind_flush = { "partition.flush" };
+static const msg_kind_t s_kind_lead = { "partition.lead" };
+static const msg_kind_t s_kind_commit = { "partition.commit" };
 
 #define REPLAY_CHUNK (4u << 20)
 #define LOG_TIMEOUT_MS 60000
@@ -33,6 +38,7 @@ static const msg_kind_t s_kind_flush = { "partition.flush" };
 #define KEEP_COUNT 100000
 
 static void s_replay_next (partition_t *self, uint64_t cursor);
+static void s_lead_later (partition_t *self);
 
 static const char *const s_role_names [] = { "inactive", "primary", "secondary", "learner" };
 
@@ -91,12 +97,21 @@ partition_report (partition_t *self)
     status->serving = self->role == ROLE_PRIMARY && self->serving;
     status->last_committed = self->applied;
     status->last_prepared = self->plist ? plist_contiguous (self->plist) : self->applied;
+    status->needs_ballot = self->needs_ballot;
+    status->log_failed = self->log_failed;
     status->nlearners = 0;
     for (size_t i = 0; i < self->npeers; i++)
         if (self->peers [i]->learner && status->nlearners < PARTITION_MAX_MEMBERS)
             snprintf (status->learners [status->nlearners++], PARTITION_ADDRESS, "%s",
                       self->peers [i]->node);
     actor_send (self->self, self->stub, &msg);
+}
+
+void
+partition_log_error (partition_t *self, const char *why)
+{
+    self->log_failed = true;
+    partition_error (self, why);
 }
 
 void
@@ -215,7 +230,7 @@ partition_log (partition_t *self, uint64_t ballot, uint64_t decree,
     msg_t *msg = msg_new_local (&logwriter_kind_append, sizeof *append + size, (void **) &append);
     if (!msg || (!reset && s_logged_push (self, (logged_t) { self->seq + 1, decree, ballot }))) {
         msg_destroy (&msg);
-        partition_error (self, "out of memory for the log");
+        partition_log_error (self, "out of memory for the log");
         return -1;
     }
     mlog_record_t record = {
@@ -231,7 +246,7 @@ partition_log (partition_t *self, uint64_t ballot, uint64_t decree,
     append->size = size;
     mlog_record_encode (append->record, &record);
     if (actor_send (self->self, self->log, &msg) != PG__STATUS__OK) {
-        partition_error (self, "the replica cannot reach its log");
+        partition_log_error (self, "the replica cannot reach its log");
         return -1;
     }
     return 0;
@@ -241,7 +256,7 @@ static void
 s_on_durable (partition_t *self, logwriter_durable_t *durable)
 {
     if (durable->status != PG__STATUS__OK) {
-        partition_error (self, "the node's log failed");
+        partition_log_error (self, "the node's log failed");
         return;
     }
     while (self->lcount && self->logged [self->lfirst].seq <= durable->seq) {
@@ -259,34 +274,74 @@ s_on_durable (partition_t *self, logwriter_durable_t *durable)
 //  ---------------------------------------------------------------------------
 //  Commit
 
-typedef struct {
-    partition_t *self;
-    rocksdb_writebatch_t *batch;
-    uint64_t decree;
-    bool bad;
-} apply_t;
-
 static void
-s_apply_op (void *ctx, int kind, const uint8_t *key, size_t key_len,
+s_batch_op (void *ctx, int kind, const uint8_t *key, size_t key_len,
             const uint8_t *value, size_t value_len)
 {
-    apply_t *a = ctx;
+    rocksdb_writebatch_t *batch = ctx;
     if (kind == MUTATION_PUT)
-        rocksdb_writebatch_put (a->batch, (const char *) key, key_len, (const char *) value, value_len);
+        rocksdb_writebatch_put (batch, (const char *) key, key_len, (const char *) value, value_len);
     else
-        rocksdb_writebatch_delete (a->batch, (const char *) key, key_len);
+        rocksdb_writebatch_delete (batch, (const char *) key, key_len);
+}
+
+typedef struct {
+    partition_t *self;
+    uint64_t decree;
+} applied_t;
+
+static void
+s_applied_op (void *ctx, int kind, const uint8_t *key, size_t key_len,
+              const uint8_t *value, size_t value_len)
+{
+    (void) kind;
+    (void) value;
+    (void) value_len;
+    applied_t *a = ctx;
     overlay_applied (a->self->overlay, key, key_len, a->decree);
 }
 
+//  Once in RocksDB: pending writes of the entry leave the overlay, and
+//  its bytes the primary's window.
 static void
-s_apply_entry (void *ctx, const plist_entry_t *entry)
+s_applied_entry (void *ctx, const plist_entry_t *entry)
 {
-    apply_t *a = ctx;
-    a->decree = entry->decree;
-    if (mutation_walk (entry->bytes, entry->len, s_apply_op, a) < 0)
-        a->bad = true;
-    if (a->self->role == ROLE_PRIMARY)
-        a->self->uncommitted_bytes -= (int64_t) entry->len;
+    partition_t *self = ctx;
+    applied_t a = { self, entry->decree };
+    mutation_walk (entry->bytes, entry->len, s_applied_op, &a);
+    if (self->role == ROLE_PRIMARY)
+        self->uncommitted_bytes -= (int64_t) entry->len;
+}
+
+//  A write RocksDB would stall: done on a pinned thread, where waiting
+//  holds back no other replica and no lease (the I/O thread carries the
+//  node's beacons). Commits wait for it meanwhile.
+static void
+s_commit_later (partition_t *self, uint64_t decree)
+{
+    if (decree > self->commit_target)
+        self->commit_target = decree;
+    if (self->commit_blocked)
+        return;
+    msg_t *msg = msg_new_local (&s_kind_commit, 0, NULL);
+    if (!msg || actor_send (self->self, self->self, &msg) != PG__STATUS__OK) {
+        partition_error (self, "cannot defer a stalled write");
+        return;
+    }
+    self->commit_blocked = true;
+}
+
+static void
+s_commit_blocking (partition_t *self, msg_t **msg_p)
+{
+    if (partition_offload (self, msg_p))
+        return;
+    self->commit_blocked = false;
+    self->commit_may_block = true;
+    partition_commit (self, self->commit_target);
+    self->commit_may_block = false;
+    if (self->role == ROLE_PRIMARY)
+        partition_primary_advance (self);
 }
 
 void
@@ -294,20 +349,37 @@ partition_commit (partition_t *self, uint64_t decree)
 {
     if (self->state == PARTITION_ERROR)
         return;
+    if (self->commit_blocked) {
+        if (decree > self->commit_target)
+            self->commit_target = decree;
+        return;
+    }
     uint64_t durable = plist_durable (self->plist);
     if (decree > durable)
         decree = durable;
-    if (decree <= plist_committed (self->plist))
+    uint64_t committed = plist_committed (self->plist);
+    if (decree <= committed)
         return;
-    apply_t a = { self, rocksdb_writebatch_create (), 0, false };
-    uint64_t committed = plist_commit (self->plist, decree, s_apply_entry, &a);
-    int rc = a.bad ? -1 : db_write (self->db, a.batch, committed);
-    rocksdb_writebatch_destroy (a.batch);
-    if (rc) {
-        partition_error (self, a.bad ? "a committed mutation does not decode"
-                                     : "RocksDB refused a write");
+    //  Every decree up to a durable one is held (plist_durable).
+    rocksdb_writebatch_t *batch = rocksdb_writebatch_create ();
+    bool bad = false;
+    for (uint64_t d = committed + 1; d <= decree && !bad; d++) {
+        plist_entry_t *entry = plist_get (self->plist, d);
+        bad = !entry || mutation_walk (entry->bytes, entry->len, s_batch_op, batch) < 0;
+    }
+    int rc = bad ? -1 : db_write (self->db, batch, decree, self->commit_may_block);
+    rocksdb_writebatch_destroy (batch);
+    if (rc == DB_WOULD_BLOCK) {
+        s_commit_later (self, decree);
         return;
     }
+    if (rc) {
+        partition_error (self, bad ? "a committed mutation does not decode"
+                                   : "RocksDB refused a write");
+        return;
+    }
+    committed = plist_commit (self->plist, decree, s_applied_entry, self);
+    assert (committed == decree);
     self->applied = committed;
     s_release (self);
     if (self->role == ROLE_PRIMARY && !self->serving && committed >= self->serve_from) {
@@ -329,6 +401,7 @@ partition_set_role (partition_t *self, int role)
     log_info ("%s: %s -> %s (ballot %" PRIu64 ")", actor_name (self->self),
               partition_role_name (self->role), partition_role_name (role), self->ballot);
     if (self->role == ROLE_PRIMARY) {
+        self->lease_until = 0;          //  a new lease comes with a new leadership
         partition_fail_waiters (self, PG__STATUS__OUTCOME_UNKNOWN, PG__STATUS__INVALID_STATE,
                                 "the replica is no longer the primary");
         partition_drop_peers (self);
@@ -366,29 +439,105 @@ partition_config_from (const Pg__PartitionConfig *pb, const char *node, int othe
 }
 
 void
+partition_follow (partition_t *self, uint64_t ballot)
+{
+    if (ballot <= self->ballot)
+        return;
+    self->ballot = self->config.ballot = ballot;
+    self->verified = self->plist ? plist_committed (self->plist) : 0;
+}
+
+void
 partition_apply_config (partition_t *self, const partition_config_t *config)
 {
     if (config->ballot < self->ballot)
         return;                         //  we already follow a newer one
     bool changed = config->ballot > self->ballot || config->role != self->role
                 || strcmp (config->primary, self->config.primary);
+    partition_follow (self, config->ballot);
     self->config = *config;
-    self->ballot = config->ballot;
     if (self->state != PARTITION_READY)
         return;                         //  taken up when opening ends
     int old = self->role;
     if (config->role == ROLE_PRIMARY) {
-        if (old == ROLE_PRIMARY)
+        if (self->ballot > self->led_ballot) {
+            s_lead_later (self);
+            return;
+        }
+        if (old == ROLE_PRIMARY && self->ballot == self->led_ballot) {
             partition_primary_members (self);
-        else
-            partition_become_primary (self);
+            return;
+        }
+        if (!self->standalone) {
+            //  We led at this ballot before a restart and may have given
+            //  out decrees we no longer hold: meta must reconfigure.
+            if (!self->needs_ballot)
+                log_warning ("%s: made primary at ballot %" PRIu64 ", which it led before "
+                             "(it restarted since): refused; meta must make a new configuration",
+                             actor_name (self->self), self->ballot);
+            self->needs_ballot = true;
+            partition_set_role (self, ROLE_INACTIVE);
+            partition_report (self);
+            return;
+        }
+        partition_become_primary (self);
         return;
     }
+    self->needs_ballot = false;
     partition_set_role (self, config->role);
     if (config->role == ROLE_LEARNER && (changed || !self->learning))
         partition_learn (self);
     if (changed)
         partition_report (self);
+}
+
+//  Leading at a ballot needs it recorded first (ballotfile.h): a synced
+//  write, so on a pinned thread. Meanwhile a primary that stays primary
+//  (its ballot moved) keeps serving, but seals no mutation at the new
+//  ballot until it is recorded.
+static void
+s_lead_later (partition_t *self)
+{
+    self->needs_ballot = false;
+    if (self->role != ROLE_PRIMARY)
+        partition_set_role (self, ROLE_INACTIVE);
+    if (self->lead_pending == self->ballot)
+        return;
+    uint64_t *ballot;
+    msg_t *msg = msg_new_local (&s_kind_lead, sizeof *ballot, (void **) &ballot);
+    if (!msg) {
+        partition_error (self, "out of memory");
+        return;
+    }
+    *ballot = self->ballot;
+    self->lead_pending = self->ballot;
+    actor_send (self->self, self->self, &msg);
+}
+
+static void
+s_lead (partition_t *self, msg_t **msg_p)
+{
+    uint64_t ballot = *(uint64_t *) msg_body (*msg_p);
+    if (self->state != PARTITION_READY || self->config.role != ROLE_PRIMARY
+    ||  self->ballot != ballot || ballot <= self->led_ballot) {
+        if (self->lead_pending == ballot)
+            self->lead_pending = 0;
+        return;                         //  overtaken by another configuration
+    }
+    if (partition_offload (self, msg_p))
+        return;
+    self->lead_pending = 0;
+    if (ballotfile_write (self->dir, ballot)) {
+        partition_error (self, "cannot record the ballot it leads at");
+        return;
+    }
+    self->led_ballot = ballot;
+    if (self->role == ROLE_PRIMARY) {
+        partition_primary_members (self);
+        partition_seal (self);
+    }
+    else
+        partition_become_primary (self);
 }
 
 //  ---------------------------------------------------------------------------
@@ -400,6 +549,7 @@ s_opened (partition_t *self)
     //  What the records say was committed is; the rest stays prepared, for
     //  a new primary to settle.
     self->state = PARTITION_READY;
+    self->commit_may_block = false;
     log_info ("%s: ready at decree %" PRIu64 " (%" PRIu64 " in RocksDB's files, %" PRIu64
               " prepared)", actor_name (self->self), self->applied, self->flushed,
               plist_last (self->plist));
@@ -498,6 +648,10 @@ s_open (partition_t *self)
     struct stat st;
     if (stat (path, &st) && stat (old, &st) == 0 && rename (old, path) == 0)
         log_warning ("%s: a checkpoint install was cut short; back to the previous state", path);
+    if (ballotfile_read (self->dir, &self->led_ballot)) {
+        partition_error (self, "its ballot file is unreadable");
+        return;
+    }
     self->db = db_open (self->env, path, error, sizeof error);
     if (!self->db) {
         char why [600];
@@ -506,6 +660,7 @@ s_open (partition_t *self)
         return;
     }
     self->applied = self->flushed = db_decree (self->db);
+    self->commit_may_block = true;      //  opening is on a pinned thread
     self->plist = plist_new (self->applied, KEEP_COUNT, (size_t) self->limits.learn_keep_bytes);
     if (!self->plist) {
         partition_error (self, "out of memory");
@@ -559,6 +714,7 @@ partition_admit (partition_t *self, msg_t *request, const Pg__Route *route,
                         actor_name (self->self),
                         self->state == PARTITION_OPENING ? "opening"
                         : self->state == PARTITION_ERROR ? "failed"
+                        : self->lead_pending ? "reconciling as a new primary (recording its ballot)"
                         : self->role != ROLE_PRIMARY ? "not the primary"
                         : "reconciling as a new primary",
                         *self->why && self->state == PARTITION_ERROR ? ": " : "",
@@ -749,8 +905,18 @@ s_handle (partition_t *self, msg_t **msg_p)
         partition_apply_config (self, msg_body (msg));
 
     else
-    if (msg_is (msg, &partition_kind_lease))
-        self->lease_until = ((partition_lease_t *) msg_body (msg))->until_ms;
+    if (msg_is (msg, &partition_kind_lease)) {
+        //  Meta's configuration of the lease named us primary, and we
+        //  have it (or a newer one that does too): see partition.h.
+        if (self->config.role == ROLE_PRIMARY)
+            self->lease_until = ((partition_lease_t *) msg_body (msg))->until_ms;
+    }
+    else
+    if (msg_is (msg, &s_kind_lead))
+        s_lead (self, msg_p);
+    else
+    if (msg_is (msg, &s_kind_commit))
+        s_commit_blocking (self, msg_p);
     else
     if (msg_is (msg, &s_kind_open))
         s_open (self);
@@ -852,9 +1018,20 @@ s_fini (actor_t *actor)
         forget->app_id = self->app_id;
         forget->partition = self->partition;
         forget->remove = false;
+        forget->replica = actor;
         actor_send (actor, self->log, &msg);
     }
     db_close (&self->db);
+    //  The stub waits for this before it opens the replica again (RocksDB
+    //  is closed now, so its lock is free).
+    partition_closed_t *closed;
+    msg = self->stub ? msg_new_local (&partition_kind_closed, sizeof *closed, (void **) &closed)
+                     : NULL;
+    if (msg) {
+        closed->app_id = self->app_id;
+        closed->partition = self->partition;
+        actor_send (actor, self->stub, &msg);
+    }
     plist_destroy (&self->plist);
     mutation_destroy (&self->open);
     overlay_destroy (&self->overlay);
@@ -889,6 +1066,7 @@ partition_limits (zconfig_t *config, partition_limits_t *out)
         || config_int (config, "replica/max_kv_count", 10000, 1, 10000000, &out->max_kv_count)
         || config_size (config, "replica/max_kv_size", 4 << 20, 1024, 1LL << 30, &out->max_kv_size)
         || config_int (config, "replica/max_range_ms", 100, 1, 60000, &out->max_range_ms)
+        || config_int (config, "replica/max_batch_keys", 1000, 1, 10000000, &out->max_batch_keys)
         || config_int (config, "replica/checkpoint_ms", 10000, 10, 3600000, &out->checkpoint_ms)
         || config_int (config, "replica/max_inflight", 64, 1, 100000, &out->max_inflight)
         || config_size (config, "replica/max_pending_bytes", 64 << 20, 1 << 20, 1LL << 40,

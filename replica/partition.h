@@ -14,6 +14,10 @@
         any             | config, ballot < mine     | ignored
         any             | config, ballot >= mine    | take ballot, members, role
         INACTIVE        | request, prepare          | INVALID_STATE
+        any             | made primary at a ballot  | refuse (INACTIVE, needs a new
+                        | it led before (restart) | ballot: meta reconfigures)
+        any             | made primary at a newer   | record the ballot (synced)
+                        | ballot                    | before leading at it
         PRIMARY         | becomes primary           | reconcile: drop what is past
                         |                           | a hole, restamp and relog the
                         |                           | uncommitted under the new
@@ -35,13 +39,17 @@
         PRIMARY         | LearnRequest              | DONE, entries (memory or
                         |                           | log) or a checkpoint
         SECONDARY       | prepare, ballot < mine    | STALE_BALLOT
-        SECONDARY       | prepare, a decree missing | INVALID_STATE + expected
+        SECONDARY       | prepare, predecessor not  | not taken; expected = first
+                        | the primary's             | decree not verified
         SECONDARY       | prepare                   | into the list and the log;
                         |                           | ack once durable; apply up
                         |                           | to the piggybacked commit
         LEARNER         | starts                    | LearnRequest from what it has
         LEARNER         | entries / checkpoint      | take them, learn again
         LEARNER         | prepare                   | kept even with holes; ack
+        PRIMARY         | learner holds all given   | it counts for commits; once
+                        | out (learn DONE)          | durable to the commit point,
+                        |                           | ask meta to upgrade it
         any             | lease expires             | reads and writes refused
         any             | log or RocksDB failure    | ERROR: replies fail, the stub
                         |                           | reports it and meta replaces
@@ -64,6 +72,7 @@ typedef struct {
     int64_t max_kv_count;               //  range reads: records per reply
     int64_t max_kv_size;                //  range reads: bytes per reply
     int64_t max_range_ms;               //  range reads: time per request
+    int64_t max_batch_keys;             //  batch_get: keys per request
     int64_t checkpoint_ms;              //  flush RocksDB and let the log go
     int64_t max_inflight;               //  decrees prepared, not yet committed
     int64_t max_pending_bytes;          //  accepted, not yet applied
@@ -138,11 +147,24 @@ enum { PARTITION_OPENING, PARTITION_READY, PARTITION_ERROR };
 //  stub -> partition: a configuration (body partition_config_t).
 extern const msg_kind_t partition_kind_config;
 
-//  stub -> partition: meta's lease runs until this monotonic time.
+//  stub -> partition: meta's lease runs until this monotonic time. The
+//  stub sends it only to replicas that meta's configuration (the one the
+//  lease came with, of `ballot`) names primary, and only after handing
+//  them that configuration; a replica takes it only while its own
+//  configuration names it primary, and drops it when it stops leading.
 extern const msg_kind_t partition_kind_lease;
 typedef struct {
     int64_t until_ms;
+    uint64_t ballot;
 } partition_lease_t;
+
+//  partition -> stub: the replica closed (its fini ran); a new actor of it
+//  may open now.
+extern const msg_kind_t partition_kind_closed;
+typedef struct {
+    uint32_t app_id;
+    uint32_t partition;
+} partition_closed_t;
 
 //  partition -> stub: where the replica is. Sent on changes and every tick.
 extern const msg_kind_t partition_kind_status;
@@ -157,6 +179,8 @@ typedef struct {
     uint64_t last_prepared;             //  contiguous prepared decrees
     size_t nlearners;
     char learners [PARTITION_MAX_MEMBERS][PARTITION_ADDRESS];
+    bool needs_ballot;                  //  made primary at a ballot it led before: refused
+    bool log_failed;                    //  in ERROR because the node's log failed
 } partition_status_t;
 
 #endif

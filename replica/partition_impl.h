@@ -63,6 +63,8 @@ typedef struct {
     char node [PARTITION_ADDRESS];
     actor_t *actor;                     //  "<node>/r.<app>.<partition>"
     bool learner;                       //  not yet a member
+    bool counts;                        //  its acks hold commits back (members; a
+                                        //  learner once it holds all we gave out)
     uint64_t sent;                      //  prepared to it up to here
     uint64_t acked;                     //  durable there, all decrees <= this
     uint64_t learn_start;               //  learner: prepares reach it from here
@@ -107,12 +109,19 @@ typedef struct {
     partition_config_t config;
     bool standalone;                    //  no stub: a lease forever
     int64_t lease_until;
+    uint64_t led_ballot;                //  the highest ballot recorded as led (ballotfile)
+    uint64_t lead_pending;              //  a ballot being recorded, or 0
+    bool needs_ballot;                  //  refused to lead again at a ballot it led
+    bool log_failed;                    //  the error came from the node's log
     //  Data
     db_t *db;
     plist_t *plist;
     uint64_t applied;                   //  committed and in RocksDB
     uint64_t flushed;                   //  in RocksDB's files (log may drop <=)
     uint64_t seq;                       //  appends to the log so far
+    bool commit_blocked;                //  a stalled write waits for a pinned thread
+    bool commit_may_block;              //  on that thread: RocksDB may hold it
+    uint64_t commit_target;             //  commit this far once it may block
     logged_t *logged;                   //  a ring of appends awaiting durability
     size_t lfirst, lcount, lcapacity;
     //  Primary
@@ -133,6 +142,7 @@ typedef struct {
     //  Secondary and learner
     wring_t held;                       //  prepare replies waiting for the log
     uint64_t primary_committed;         //  the commit point heard from the primary
+    uint64_t verified;                  //  secondary: our log is the primary's up to here
     uint64_t learn_signature;
     bool learning;                      //  a learn ask is in flight
     int learn_refusals;                 //  in a row: the primary dropped us
@@ -195,6 +205,11 @@ void
 void
     partition_error (partition_t *self, const char *why);
 
+//  The same, because the node's log failed (the stub tells meta: the
+//  whole node is unusable until it restarts).
+void
+    partition_log_error (partition_t *self, const char *why);
+
 //  Appends an entry to the log under ballot (reset: a reset marker of
 //  decree, no payload). Durability comes back as partition_on_durable.
 //  0, or -1 (the replica is in ERROR).
@@ -225,6 +240,12 @@ actor_t *
 void
     partition_apply_config (partition_t *self, const partition_config_t *config);
 
+//  Follows a newer ballot (from meta, or a primary that heard of it
+//  first): what was verified against the old primary's log no longer is,
+//  and a lease granted for the old ballot no longer holds.
+void
+    partition_follow (partition_t *self, uint64_t ballot);
+
 //  Sets the role (reporting it); leaving PRIMARY fails its waiters.
 void
     partition_set_role (partition_t *self, int role);
@@ -243,7 +264,9 @@ void
 //  partition_write.c and partition_read.c
 
 //  Adds a put (value = user bytes, stored with a header) or a delete
-//  (value NULL) to the open mutation. 0, or -1 (no memory).
+//  (value NULL) to the open mutation. 0, or -1 (no memory), which may
+//  leave the op half added: the handler takes the open mutation and the
+//  overlay back to where its request began (partition_write.c).
 int
     partition_put (partition_t *self, const uint8_t *key, size_t key_len,
                    const uint8_t *value, size_t value_len, uint32_t expire_ts);
@@ -327,6 +350,11 @@ void
 //  The log made more durable: answer held prepares, apply.
 void
     partition_secondary_advance (partition_t *self);
+
+//  How far our log is known to be the current primary's (a learner's:
+//  as far as it is contiguous).
+uint64_t
+    partition_verified (partition_t *self);
 
 //  Answers every held prepare with status (leaving the role).
 void

@@ -24,7 +24,7 @@
 #define LEARN_TIMEOUT_MS 30000
 #define CHUNK_TIMEOUT_MS 10000
 #define RETRY_MS 500
-#define DONE_POLL_MS 1000
+#define DONE_POLL_MS 300
 #define MAX_REFUSALS 20
 
 static void s_ask (partition_t *self);
@@ -280,11 +280,12 @@ s_on_learn_reply (actor_t *actor, msg_t **reply_p, void *arg)
     self->learn_refusals = 0;
     Pg__LearnReply *reply = msg_body (*reply_p);
     if (reply->ballot > self->ballot)
-        self->ballot = self->config.ballot = reply->ballot;
+        partition_follow (self, reply->ballot);
     if (reply->last_committed > self->primary_committed)
         self->primary_committed = reply->last_committed;
     if (reply->type == PG__LEARN_TYPE__LEARN_DONE) {
-        //  The primary asks meta to make us a secondary; poll until then.
+        //  The primary asks meta to make us a secondary once our log holds
+        //  what it committed; poll (saying how far we are durable) until.
         s_retry (self, DONE_POLL_MS);
         return;
     }
@@ -335,6 +336,7 @@ s_ask (partition_t *self)
     req->ballot = self->ballot;
     req->learner = msg_strdup (msg, self->node);
     req->from_decree = plist_contiguous (self->plist) + 1;
+    req->durable_decree = plist_durable (self->plist);
     req->signature = self->learn_signature;
     if (actor_ask (self->self, primary, &msg, LEARN_TIMEOUT_MS, s_on_learn_reply,
                    (void *) (uintptr_t) self->learn_signature) == PG__STATUS__OK)

@@ -2,11 +2,16 @@
 
     Each member and learner is a peer with a window: decrees are prepared
     to it in order (sent) and it answers with how far its log is durable
-    (acked, cumulative). A decree commits once our own log and every
-    member's hold it; learners get prepares too but do not count. An error
-    stalls the peer until the next tick, which resends from what it acked;
-    a member silent for prepare_timeout_ms is reported to meta, which
-    removes it (a new ballot) so the others can go on.
+    and ours (acked, cumulative). A decree commits once our own log and
+    every counting peer's hold it. Members count; a learner starts to count
+    once it holds every decree we gave out (learning fills whatever holes
+    its prepares left, wherever they are), and only once its log holds
+    everything we committed, durably, do we ask meta to make it a member:
+    so a member never lacks a committed decree, even between meta's change
+    and our hearing of it. An error stalls a counting peer until the next
+    tick, which resends from what it acked; a member silent for
+    prepare_timeout_ms is reported to meta, which removes it (a new ballot)
+    so the others can go on; a counting learner that silent stops counting.
 */
 #include "replica/partition_impl.h"
 #include "replica/learn.h"
@@ -65,6 +70,7 @@ s_peer_add (partition_t *self, const char *node, bool learner)
     peer->id = ++self->next_peer_id;
     snprintf (peer->node, sizeof peer->node, "%s", node);
     peer->learner = learner;
+    peer->counts = !learner;
     peer->sent = plist_committed (self->plist);
     peer->last_ok_ms = actor_now_ms (self->self);
     self->peers [self->npeers++] = peer;
@@ -105,14 +111,17 @@ s_is_secondary (partition_t *self, const char *node)
 static void
 s_on_update_reply (actor_t *actor, msg_t **reply_p, void *arg)
 {
+    (void) arg;
     partition_t *self = actor_state (actor);
-    peer_t *peer = s_peer_by_id (self, (uint64_t) (uintptr_t) arg);
     if (msg_status (*reply_p) != PG__STATUS__OK
     ||  !msg_is (*reply_p, &pg__update_config_reply__descriptor)) {
-        log_warning ("%s: meta did not change the configuration: %s %s", actor_name (actor),
-                     status_name (msg_status (*reply_p)), msg_error (*reply_p));
-        if (peer)
-            peer->asked = 0;            //  asked again at a tick
+        //  Asked again a second later (peer->asked stays): meta refuses
+        //  with reason while it sees things otherwise (a learner it does
+        //  not think alive, a ballot it moved past), and is told at most
+        //  once a second meanwhile.
+        if (msg_status (*reply_p) != PG__STATUS__SHUTDOWN)
+            log_info ("%s: meta did not change the configuration: %s %s", actor_name (actor),
+                      status_name (msg_status (*reply_p)), msg_error (*reply_p));
         return;
     }
     Pg__UpdateConfigReply *body = msg_body (*reply_p);
@@ -138,8 +147,10 @@ s_ask_meta (partition_t *self, peer_t *peer, int type)
     req->ballot = self->ballot;
     req->type = type;
     req->node = msg_strdup (msg, peer->node);
-    log_notice ("%s: asking meta to %s %s (ballot %" PRIu64 ")", actor_name (self->self),
-                type == PG__CONFIG_TYPE__CT_REMOVE ? "remove" : "upgrade", peer->node, self->ballot);
+    if (peer->asked != type)
+        log_notice ("%s: asking meta to %s %s (ballot %" PRIu64 ")", actor_name (self->self),
+                    type == PG__CONFIG_TYPE__CT_REMOVE ? "remove" : "upgrade", peer->node,
+                    self->ballot);
     if (actor_ask (self->self, self->meta, &msg, META_TIMEOUT_MS, s_on_update_reply,
                    (void *) (uintptr_t) peer->id) == PG__STATUS__OK) {
         peer->asked = type;
@@ -151,6 +162,15 @@ s_ask_meta (partition_t *self, peer_t *peer, int type)
 //  Prepares
 
 static void s_on_prepare_reply (actor_t *actor, msg_t **reply_p, void *arg);
+
+//  A counting learner whose log holds, durably, everything we committed:
+//  ask meta to make it a member.
+static void
+s_maybe_upgrade (partition_t *self, peer_t *peer)
+{
+    if (peer->learner && peer->counts && peer->acked >= plist_committed (self->plist))
+        s_ask_meta (self, peer, PG__CONFIG_TYPE__CT_UPGRADE_TO_SECONDARY);
+}
 
 //  Prepares decree to peer. -1 if the decree is no longer held.
 static int
@@ -167,6 +187,8 @@ s_send_prepare (partition_t *self, peer_t *peer, uint64_t decree)
     req->partition_index = self->partition;
     req->ballot = self->ballot;
     req->decree = decree;
+    plist_entry_t *prev = plist_get (self->plist, decree - 1);
+    req->prev_ballot = prev ? prev->ballot : 0;
     req->last_committed = plist_committed (self->plist);
     req->mutation.len = entry->len;
     req->mutation.data = entry->len ? msg_memdup (msg, entry->bytes, entry->len) : NULL;
@@ -190,11 +212,14 @@ s_pump (partition_t *self, peer_t *peer)
     uint64_t last = plist_last (self->plist);
     while (!peer->stalled && peer->sent < last) {
         if (s_send_prepare (self, peer, peer->sent + 1)) {
-            //  We no longer hold what it misses: learning has to fill it.
+            //  We no longer hold what it misses: a member must go, a
+            //  learner has to learn it (and stops counting meanwhile).
             if (!peer->learner)
                 s_ask_meta (self, peer, PG__CONFIG_TYPE__CT_REMOVE);
-            else
+            else {
                 peer->sent = plist_committed (self->plist);
+                peer->counts = false;
+            }
             peer->stalled = true;
         }
     }
@@ -224,18 +249,21 @@ s_on_prepare_reply (actor_t *actor, msg_t **reply_p, void *arg)
         peer->last_ok_ms = actor_now_ms (actor);
         if (body->durable > peer->acked)
             peer->acked = body->durable;
-        if (body->expected && !peer->learner && body->expected <= peer->sent) {
-            //  It misses a decree (it was behind when we took over, or a
-            //  prepare was lost): send again from there.
+        if (body->expected && body->expected <= peer->sent) {
+            //  It misses a decree, or holds another history's entry
+            //  before it (it was behind when we took over, or a prepare
+            //  was lost): send again from there.
             peer->sent = body->expected - 1;
             s_pump (self, peer);
         }
+        s_maybe_upgrade (self, peer);
         partition_primary_advance (self);
         return;
     }
-    //  Learners catch up by learning; members are resent from what they
-    //  acked at the next tick, and removed if they stay silent.
-    if (!peer->learner) {
+    //  Learners not yet counting catch up by learning; counting peers are
+    //  resent from what they acked at the next tick, and removed if they
+    //  stay silent.
+    if (peer->counts) {
         peer->stalled = true;
         if (status == PG__STATUS__STALE_BALLOT)
             log_info ("%s: %s follows a newer ballot than %" PRIu64, actor_name (actor),
@@ -248,7 +276,7 @@ partition_primary_advance (partition_t *self)
 {
     uint64_t commit = plist_durable (self->plist);
     for (size_t i = 0; i < self->npeers; i++)
-        if (!self->peers [i]->learner && self->peers [i]->acked < commit)
+        if (self->peers [i]->counts && self->peers [i]->acked < commit)
             commit = self->peers [i]->acked;
     partition_commit (self, commit);
     //  A full window held the open mutation back: send it now.
@@ -291,6 +319,8 @@ partition_seal (partition_t *self)
     mutation_t *m = self->open;
     if (!m || !m->nops || self->role != ROLE_PRIMARY || !self->serving)
         return;
+    if (self->ballot > self->led_ballot)
+        return;                         //  sealed once the ballot is recorded
     if ((int64_t) (plist_last (self->plist) - plist_committed (self->plist)) >= self->limits.max_inflight)
         return;                         //  sealed when a commit frees the window
     size_t len;
@@ -317,6 +347,7 @@ partition_primary_members (partition_t *self)
             if (peer->learner)
                 log_info ("%s: %s is a secondary now", actor_name (self->self), node);
             peer->learner = false;
+            peer->counts = true;
             peer->asked = 0;
         }
         else
@@ -392,6 +423,8 @@ s_group_check (partition_t *self)
         req->ballot = self->ballot;
         req->primary = msg_strdup (msg, self->node);
         req->last_committed = plist_committed (self->plist);
+        plist_entry_t *entry = plist_get (self->plist, req->last_committed);
+        req->committed_ballot = entry ? entry->ballot : 0;
         req->secondaries = msg_alloc (msg, (self->config.nsecondaries + 1) * sizeof (char *));
         for (size_t k = 0; req->secondaries && k < self->config.nsecondaries; k++)
             req->secondaries [req->n_secondaries++] = msg_strdup (msg, self->config.secondaries [k]);
@@ -407,11 +440,16 @@ partition_primary_tick (partition_t *self)
     for (size_t i = 0; i < self->npeers;) {
         peer_t *peer = self->peers [i];
         int64_t silent = now - peer->last_ok_ms;
-        if (peer->learner && silent > LEARNER_TIMEOUT_FACTOR * self->limits.prepare_timeout_ms) {
+        //  A counting learner holds commits back like a member: silent
+        //  that long, it is dropped (it is no member meta could remove).
+        int64_t limit = peer->counts ? self->limits.prepare_timeout_ms
+                                     : LEARNER_TIMEOUT_FACTOR * self->limits.prepare_timeout_ms;
+        if (peer->learner && silent > limit) {
             log_warning ("%s: learner %s silent for %" PRId64 " ms: dropped",
                          actor_name (self->self), peer->node, silent);
             s_peer_remove (self, peer);
             partition_report (self);
+            partition_primary_advance (self);
             continue;
         }
         if (!peer->learner && silent > self->limits.prepare_timeout_ms)
@@ -421,19 +459,21 @@ partition_primary_tick (partition_t *self)
             //  that it holds everything (a commit needed it), and if not
             //  it says which decree it misses.
             peer->stalled = false;
-            if (!peer->learner) {
+            if (peer->counts) {
                 uint64_t committed = plist_committed (self->plist);
                 peer->sent = peer->acked > committed ? peer->acked : committed;
             }
             s_pump (self, peer);
         }
+        s_maybe_upgrade (self, peer);
         i++;
     }
     if (now - self->last_group_check_ms >= self->limits.group_check_ms) {
         self->last_group_check_ms = now;
         s_group_check (self);
     }
-    if (self->serving && now - self->last_prepare_ms >= self->limits.empty_write_ms
+    if (self->serving && self->ballot <= self->led_ballot
+    &&  now - self->last_prepare_ms >= self->limits.empty_write_ms
     &&  (!self->open || !self->open->nops)
     &&  plist_last (self->plist) == plist_committed (self->plist))
         s_append_empty (self);
@@ -459,6 +499,15 @@ void
 partition_on_proposal (partition_t *self, msg_t *request)
 {
     Pg__ConfigProposal *req = msg_body (request);
+    //  From meta only ("<meta node>/meta").
+    const char *meta = self->meta ? actor_name (self->meta) : NULL;
+    if (request->from_node && (!meta || strncmp (meta, request->from_node, strlen (request->from_node))
+                               || meta [strlen (request->from_node)] != '/')) {
+        partition_fail (self, request, PG__STATUS__INVALID_STATE,
+                        "%s takes proposals from meta only, not %s", actor_name (self->self),
+                        request->from_node);
+        return;
+    }
     if (self->role != ROLE_PRIMARY || self->state != PARTITION_READY) {
         partition_fail (self, request, PG__STATUS__INVALID_STATE, "%s is not the primary",
                         actor_name (self->self));
@@ -684,25 +733,31 @@ partition_on_learn (partition_t *self, msg_t **msg_p)
         return;
     }
     peer_t *peer = s_peer_find (self, req->learner);
-    if (!peer || !peer->learner) {
+    if (!peer || !peer->learner || (request->from_node && strcmp (request->from_node, req->learner))) {
         partition_fail (self, request, PG__STATUS__INVALID_STATE, "%s is not learning from %s",
                         req->learner, actor_name (self->self));
         return;
     }
     peer->last_ok_ms = actor_now_ms (self->self);
+    //  Everything up to its durable decree is ours (all a learner holds
+    //  came from us), durably: as good as a prepare's ack.
+    if (req->durable_decree > peer->acked && req->durable_decree <= plist_last (self->plist))
+        peer->acked = req->durable_decree;
     uint64_t from = req->from_decree;
-    int source = learn_source (from, peer->learn_start, plist_first (self->plist),
-                               self->flushed + 1);
+    uint64_t last = plist_last (self->plist);
+    int source = learn_source (from, last, plist_first (self->plist), self->flushed + 1);
     if (source == LEARN_FROM_DONE) {
+        if (!peer->counts)
+            log_info ("%s: learner %s holds every decree up to %" PRIu64 "; it counts from now",
+                      actor_name (self->self), peer->node, last);
+        peer->counts = true;
         msg_t *reply = s_learn_reply (self, PG__LEARN_TYPE__LEARN_DONE, 0);
         actor_reply (self->self, request, &reply);
-        s_ask_meta (self, peer, PG__CONFIG_TYPE__CT_UPGRADE_TO_SECONDARY);
+        s_maybe_upgrade (self, peer);
+        partition_primary_advance (self);
         return;
     }
     if (source == LEARN_FROM_MEMORY) {
-        uint64_t last = peer->learn_start - 1;
-        if (last > plist_last (self->plist))
-            last = plist_last (self->plist);
         size_t count = 0, bytes = 0;
         for (uint64_t d = from; d <= last && count < MAX_LEARN_ENTRIES
                              && bytes < (size_t) self->limits.learn_chunk_bytes; d++) {
@@ -732,6 +787,8 @@ partition_on_learn (partition_t *self, msg_t **msg_p)
             replay->partition = self->partition;
             replay->from_decree = from - 1;
             replay->max_bytes = (size_t) self->limits.learn_chunk_bytes;
+            replay->latest = true;
+            replay->to_decree = plist_committed (self->plist);
             ll->from = from;
             ll->request = request;
             if (actor_ask (self->self, self->log, &msg, META_TIMEOUT_MS, s_on_log_records, ll)

@@ -10,6 +10,7 @@
 #include "common/value.h"
 #include "runtime/log.h"
 
+#include <inttypes.h>
 #include <string.h>
 
 static int
@@ -545,6 +546,15 @@ partition_on_batch_get (partition_t *self, msg_t **msg_p)
     Pg__BatchGetRequest *req = msg_body (request);
     if (partition_admit (self, request, req->route, NULL, NULL))
         return;
+    //  Every key is a point read done in this one turn: the count bounds
+    //  how long the request holds the partition (and the thread it runs
+    //  on). Refused whole, not cut: the reply answers keys by position.
+    if ((int64_t) req->n_keys > self->limits.max_batch_keys) {
+        partition_fail (self, request, PG__STATUS__INVALID_ARGUMENT,
+                        "batch_get of %zu keys exceeds replica/max_batch_keys (%" PRId64 ")",
+                        req->n_keys, self->limits.max_batch_keys);
+        return;
+    }
     for (size_t i = 0; i < req->n_keys; i++) {
         //  Every key must live here: the client grouped them by partition.
         if (req->keys [i]->hash_key.len > KEY_MAX_HASH_KEY

@@ -8,10 +8,16 @@
     request observed but writes nothing (a failed check, a non-integer
     incr) waits for the writes it observed, so no answer ever rests on a
     write that a crash could still take back.
+
+    A request's writes are all or nothing: each handler marks the open
+    mutation and the overlay before its first put or delete, and if one
+    fails (out of memory) takes both back to the mark before it answers,
+    so none of its writes is sealed with the next mutation, nor seen.
 */
 #include "replica/partition_impl.h"
 #include "replica/ops.h"
 #include "common/value.h"
+#include "runtime/fault.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -29,13 +35,11 @@ s_write_reply (partition_t *self, uint32_t count)
 }
 
 //  Holds the reply for the open mutation (it has the write just added).
+//  The reply was made before the writes, so a write never happens for a
+//  request that is then answered "out of memory".
 static void
 s_wait_write (partition_t *self, msg_t **msg_p, msg_t *reply)
 {
-    if (!reply) {
-        partition_fail (self, *msg_p, PG__STATUS__INTERNAL, "out of memory");
-        return;
-    }
     self->writes++;
     partition_wait (self, msg_p, &reply, partition_next_decree (self));
 }
@@ -51,6 +55,41 @@ s_wait_error (partition_t *self, msg_t **msg_p, int status, const char *text)
     }
     msg_set_status (reply, status, "%s", text);
     partition_wait (self, msg_p, &reply, partition_observed (self));
+}
+
+//  Where the open mutation stood before a request's first write.
+typedef struct {
+    size_t len;
+    size_t nops;
+} mark_t;
+
+//  Before a request's first put or delete.
+static void
+s_begin (partition_t *self, mark_t *mark)
+{
+    mark->len = self->open ? self->open->len : 0;
+    mark->nops = self->open ? self->open->nops : 0;
+    overlay_begin (self->overlay);
+}
+
+//  After its last: the request's writes stay.
+static void
+s_commit (partition_t *self)
+{
+    overlay_commit (self->overlay);
+}
+
+//  A put or delete of the request failed (or its reply could not be made:
+//  the writes must not happen without it): takes the open mutation and
+//  the overlay back to the mark, drops the reply, fails the request.
+static void
+s_undo (partition_t *self, const mark_t *mark, msg_t *request, msg_t **reply_p)
+{
+    msg_destroy (reply_p);
+    if (self->open)
+        mutation_truncate (self->open, mark->len, mark->nops);
+    overlay_rollback (self->overlay);
+    partition_fail (self, request, PG__STATUS__INTERNAL, "out of memory");
 }
 
 static int
@@ -88,11 +127,16 @@ partition_on_set (partition_t *self, msg_t **msg_p)
     size_t len;
     uint8_t *key = partition_key (request, &req->hash_key, req->sort_key.data, req->sort_key.len, &len);
     uint32_t expire = value_expire_ts (partition_now (self), req->ttl_seconds);
-    if (!key || partition_put (self, key, len, req->value.data, req->value.len, expire)) {
-        partition_fail (self, request, PG__STATUS__INTERNAL, "out of memory");
+    msg_t *reply = s_write_reply (self, 1);
+    mark_t mark;
+    s_begin (self, &mark);
+    if (!reply || !key
+    ||  partition_put (self, key, len, req->value.data, req->value.len, expire)) {
+        s_undo (self, &mark, request, &reply);
         return;
     }
-    s_wait_write (self, msg_p, s_write_reply (self, 1));
+    s_commit (self);
+    s_wait_write (self, msg_p, reply);
 }
 
 void
@@ -105,11 +149,15 @@ partition_on_del (partition_t *self, msg_t **msg_p)
         return;
     size_t len;
     uint8_t *key = partition_key (request, &req->hash_key, req->sort_key.data, req->sort_key.len, &len);
-    if (!key || partition_del (self, key, len)) {
-        partition_fail (self, request, PG__STATUS__INTERNAL, "out of memory");
+    msg_t *reply = s_write_reply (self, 1);
+    mark_t mark;
+    s_begin (self, &mark);
+    if (!reply || !key || partition_del (self, key, len)) {
+        s_undo (self, &mark, request, &reply);
         return;
     }
-    s_wait_write (self, msg_p, s_write_reply (self, 1));
+    s_commit (self);
+    s_wait_write (self, msg_p, reply);
 }
 
 void
@@ -131,19 +179,21 @@ partition_on_multi_set (partition_t *self, msg_t **msg_p)
     if (partition_write_admit (self, request, bytes))
         return;
     uint32_t expire = value_expire_ts (partition_now (self), req->ttl_seconds);
+    msg_t *reply = s_write_reply (self, (uint32_t) req->n_kvs);
+    mark_t mark;
+    s_begin (self, &mark);
     for (size_t i = 0; i < req->n_kvs; i++) {
         size_t len;
         uint8_t *key = partition_key (request, &req->hash_key, req->kvs [i]->sort_key.data,
                                       req->kvs [i]->sort_key.len, &len);
-        if (!key || partition_put (self, key, len, req->kvs [i]->value.data,
-                                   req->kvs [i]->value.len, expire)) {
-            //  Puts already added stay: the mutation is all or nothing for
-            //  RocksDB, but this request gets an error. Out of memory only.
-            partition_fail (self, request, PG__STATUS__INTERNAL, "out of memory");
+        if (!reply || !key || partition_put (self, key, len, req->kvs [i]->value.data,
+                                             req->kvs [i]->value.len, expire)) {
+            s_undo (self, &mark, request, &reply);
             return;
         }
     }
-    s_wait_write (self, msg_p, s_write_reply (self, (uint32_t) req->n_kvs));
+    s_commit (self);
+    s_wait_write (self, msg_p, reply);
 }
 
 void
@@ -163,16 +213,20 @@ partition_on_multi_del (partition_t *self, msg_t **msg_p)
         bytes += req->sort_keys [i].len;
     if (partition_write_admit (self, request, bytes))
         return;
+    msg_t *reply = s_write_reply (self, (uint32_t) req->n_sort_keys);
+    mark_t mark;
+    s_begin (self, &mark);
     for (size_t i = 0; i < req->n_sort_keys; i++) {
         size_t len;
         uint8_t *key = partition_key (request, &req->hash_key, req->sort_keys [i].data,
                                       req->sort_keys [i].len, &len);
-        if (!key || partition_del (self, key, len)) {
-            partition_fail (self, request, PG__STATUS__INTERNAL, "out of memory");
+        if (!reply || !key || partition_del (self, key, len)) {
+            s_undo (self, &mark, request, &reply);
             return;
         }
     }
-    s_wait_write (self, msg_p, s_write_reply (self, (uint32_t) req->n_sort_keys));
+    s_commit (self);
+    s_wait_write (self, msg_p, reply);
 }
 
 void
@@ -212,14 +266,16 @@ partition_on_incr (partition_t *self, msg_t **msg_p)
     }
     char text [24];
     size_t text_len = ops_format_int64 (result, text);
-    if (partition_put (self, key, len, (const uint8_t *) text, text_len, expire)) {
-        partition_fail (self, request, PG__STATUS__INTERNAL, "out of memory");
-        return;
-    }
     Pg__IncrReply *body;
     msg_t *reply = msg_new (&pg__incr_reply__descriptor, (void **) &body);
-    if (reply)
-        body->new_value = result;
+    mark_t mark;
+    s_begin (self, &mark);
+    if (!reply || partition_put (self, key, len, (const uint8_t *) text, text_len, expire)) {
+        s_undo (self, &mark, request, &reply);
+        return;
+    }
+    s_commit (self);
+    body->new_value = result;
     s_wait_write (self, msg_p, reply);
 }
 
@@ -301,11 +357,13 @@ partition_on_check_and_set (partition_t *self, msg_t **msg_p)
     size_t len;
     uint8_t *key = partition_key (request, &req->hash_key, sort_key->data, sort_key->len, &len);
     uint32_t expire = value_expire_ts (partition_now (self), req->set_ttl_seconds);
+    mark_t mark;
+    s_begin (self, &mark);
     if (!key || partition_put (self, key, len, req->set_value.data, req->set_value.len, expire)) {
-        msg_destroy (&reply);
-        partition_fail (self, request, PG__STATUS__INTERNAL, "out of memory");
+        s_undo (self, &mark, request, &reply);
         return;
     }
+    s_commit (self);
     body->decree = partition_next_decree (self);
     s_wait_write (self, msg_p, reply);
 }
@@ -341,6 +399,8 @@ partition_on_check_and_mutate (partition_t *self, msg_t **msg_p)
                  &req->check_operand, req->return_check_value, &reply, &body))
         return;
     int64_t now = partition_now (self);
+    mark_t mark;
+    s_begin (self, &mark);
     for (size_t i = 0; i < req->n_mutates; i++) {
         Pg__Mutate *m = req->mutates [i];
         size_t len;
@@ -351,11 +411,11 @@ partition_on_check_and_mutate (partition_t *self, msg_t **msg_p)
                                 value_expire_ts (now, m->ttl_seconds))
                : partition_del (self, key, len);
         if (rc) {
-            msg_destroy (&reply);
-            partition_fail (self, request, PG__STATUS__INTERNAL, "out of memory");
+            s_undo (self, &mark, request, &reply);
             return;
         }
     }
+    s_commit (self);
     body->decree = partition_next_decree (self);
     s_wait_write (self, msg_p, reply);
 }
@@ -372,6 +432,16 @@ s_open_mutation (partition_t *self)
     return self->open;
 }
 
+//  Test-only fault point partition.put_fail_after N: the Nth put or
+//  delete from now fails as if out of memory, with its op already in the
+//  open mutation and not yet in the overlay: as half done as a real
+//  failure can leave one.
+static bool
+s_fault_put (void)
+{
+    return fault_enabled () && fault_nth ("partition.put_fail_after");
+}
+
 int
 partition_put (partition_t *self, const uint8_t *key, size_t key_len,
                const uint8_t *value, size_t value_len, uint32_t expire_ts)
@@ -386,6 +456,8 @@ partition_put (partition_t *self, const uint8_t *key, size_t key_len,
     value_header (stored, expire_ts, timetag);
     if (value_len)
         memcpy (stored + VALUE_HEADER, value, value_len);
+    if (s_fault_put ())
+        return -1;
     return overlay_put (self->overlay, key, key_len, stored, VALUE_HEADER + value_len,
                         partition_next_decree (self));
 }
@@ -394,7 +466,7 @@ int
 partition_del (partition_t *self, const uint8_t *key, size_t key_len)
 {
     mutation_t *m = s_open_mutation (self);
-    if (!m || mutation_del (m, key, key_len))
+    if (!m || mutation_del (m, key, key_len) || s_fault_put ())
         return -1;
     return overlay_put (self->overlay, key, key_len, NULL, 0, partition_next_decree (self));
 }

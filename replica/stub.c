@@ -7,6 +7,7 @@
 #include "replica/rmtree.h"
 #include "common/wiretypes.h"
 #include "runtime/config.h"
+#include "runtime/fault.h"
 #include "runtime/log.h"
 #include "runtime/rt.h"
 #include "runtime/u64map.h"
@@ -19,8 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const msg_kind_t s_kind_beacon = { "stub.beacon" };
+static const msg_kind_t s_kind_reopen = { "stub.reopen" };
 
 typedef struct {
     actor_t *actor;
@@ -37,6 +40,8 @@ typedef struct {
     char (*learners) [PARTITION_ADDRESS];
     bool assigned;                      //  meta's last sync names this node
     bool seen;                          //  in the assignment being applied
+    uint64_t lease_ballot;              //  meta's last sync makes it primary at this, or 0
+    bool needs_ballot;                  //  it refused to lead again at a ballot it led
 } replica_t;
 
 typedef struct {
@@ -54,8 +59,10 @@ typedef struct {
     int64_t gc_delay_ms;
     uint64_t incarnation;               //  this process's life: a restart is a new one
     int64_t start_ms;
-    int64_t beacon_sent_ms;
     int64_t lease_until;
+    int64_t last_reply_ms;              //  the last beacon reply (or the start)
+    bool log_failed;                    //  a replica reported the node's log failed
+    char *meta_node;                    //  meta's address: pushes come from there only
     char *checkpoint_dir;
     u64map_t *unassigned;               //  dir id -> first seen unassigned (ms)
     uint64_t config_version;
@@ -63,7 +70,18 @@ typedef struct {
     bool synced;                        //  a full assignment arrived once
     bool retry_sync;                    //  a replica failed to open: resync
     u64map_t *replicas;                 //  id -> replica_t
+    u64map_t *closing;                  //  id -> closing_t: stopped, fini not yet run
+    bool reopen_scheduled;
 } stub_t;
+
+//  A replica being closed, and what to open in its place once it has.
+typedef struct {
+    bool closed;                        //  its fini ran (its name may still be taken)
+    bool reopen;
+    uint32_t partition_count;
+    char app_name [160];
+    partition_config_t config;
+} closing_t;
 
 static inline uint64_t
 s_id (uint32_t app_id, uint32_t partition)
@@ -80,12 +98,19 @@ s_replica_dir (stub_t *self, uint32_t app_id, uint32_t partition, char *out, siz
 //  ---------------------------------------------------------------------------
 //  Applying assignments
 
+//  Stopping an actor from another one is asynchronous: the replica stays
+//  in `closing` until its fini says so, and an open of it meanwhile waits
+//  for that (its RocksDB lock and its name are still taken).
 static void
 s_close (stub_t *self, replica_t *r)
 {
     log_info ("closing replica %u.%u", r->app_id, r->partition);
+    uint64_t id = s_id (r->app_id, r->partition);
+    closing_t *closing = calloc (1, sizeof *closing);
+    if (closing && u64map_put (self->closing, id, closing))
+        free (closing);
     actor_stop (&r->actor);
-    u64map_take (self->replicas, s_id (r->app_id, r->partition));
+    u64map_take (self->replicas, id);
     free (r->learners);
     free (r);
 }
@@ -101,15 +126,36 @@ s_send_config (stub_t *self, replica_t *r, const partition_config_t *config)
     actor_send (self->self, r->actor, &msg);
 }
 
+//  The node's lease, to a replica meta's last sync makes primary (and
+//  only after that sync's configuration went to it: see partition.h).
 static void
 s_send_lease (stub_t *self, replica_t *r)
 {
+    if (!r->lease_ballot || !self->lease_until)
+        return;
     partition_lease_t *body;
     msg_t *msg = msg_new_local (&partition_kind_lease, sizeof *body, (void **) &body);
     if (!msg)
         return;
     body->until_ms = self->lease_until;
+    body->ballot = r->lease_ballot;
     actor_send (self->self, r->actor, &msg);
+}
+
+//  If the replica is still closing, remembers to open it (with this
+//  configuration) once it has, and says so.
+static bool
+s_open_later (stub_t *self, uint32_t app_id, uint32_t partition, uint32_t partition_count,
+              const char *app_name, const partition_config_t *config)
+{
+    closing_t *closing = u64map_get (self->closing, s_id (app_id, partition));
+    if (!closing)
+        return false;
+    closing->reopen = true;
+    closing->partition_count = partition_count;
+    snprintf (closing->app_name, sizeof closing->app_name, "%s", app_name);
+    closing->config = *config;
+    return true;
 }
 
 static replica_t *
@@ -144,8 +190,6 @@ s_open (stub_t *self, uint32_t app_id, uint32_t partition, uint32_t partition_co
     r->seen = true;
     log_info ("opening replica %u.%u of %s as %s (ballot %" PRIu64 ")", app_id, partition,
               app_name, partition_role_name (config->role), config->ballot);
-    if (self->lease_until)
-        s_send_lease (self, r);
     return r;
 }
 
@@ -224,6 +268,12 @@ s_collect (stub_t *self, const Pg__BeaconReply *sync)
 static void
 s_apply (stub_t *self, const Pg__BeaconReply *sync)
 {
+    //  Fault point: a sync that takes long to apply (a node opening
+    //  thousands of replicas), which holds any window between a lease and
+    //  the configuration it comes with open.
+    int64_t delay_ms;
+    if (fault_enabled () && sync->full && fault_on ("stub.apply_delay_ms", &delay_ms) && delay_ms > 0)
+        usleep ((useconds_t) (delay_ms * 1000));
     if (!sync->full) {
         self->config_version = sync->config_version;
         return;
@@ -237,8 +287,11 @@ s_apply (stub_t *self, const Pg__BeaconReply *sync)
     size_t cursor = 0;
     uint64_t id;
     void *value;
-    while (u64map_next (self->replicas, &cursor, &id, &value) == 0)
-        ((replica_t *) value)->seen = ((replica_t *) value)->assigned = false;
+    while (u64map_next (self->replicas, &cursor, &id, &value) == 0) {
+        replica_t *r = value;
+        r->seen = r->assigned = false;
+        r->lease_ballot = 0;
+    }
     for (size_t i = 0; i < sync->n_assignments; i++) {
         const Pg__Assignment *a = sync->assignments [i];
         if (!a->config || a->partition_count == 0)
@@ -256,10 +309,15 @@ s_apply (stub_t *self, const Pg__BeaconReply *sync)
             s_send_config (self, r, &config);
         }
         else
+        if (!s_open_later (self, a->config->app_id, a->config->partition_index,
+                           a->partition_count, a->app_name, &config))
             r = s_open (self, a->config->app_id, a->config->partition_index, a->partition_count,
                         a->app_name, &config);
-        if (r)
+        if (r) {
             r->assigned = true;
+            r->lease_ballot = config.role == ROLE_PRIMARY ? config.ballot : 0;
+            s_send_lease (self, r);
+        }
     }
     //  Replicas meta does not name: closed, unless they are learning (a
     //  primary added them; meta names them once they are members).
@@ -286,6 +344,12 @@ static void
 s_on_add_learner (stub_t *self, msg_t *request)
 {
     Pg__AddLearnerRequest *req = msg_body (request);
+    if (request->from_node && strcmp (request->from_node, req->primary)) {
+        actor_reply_error (self->self, request, PG__STATUS__INVALID_ARGUMENT,
+                           "AddLearner from %s naming %.100s as the primary: refused",
+                           request->from_node, req->primary);
+        return;
+    }
     if (!strchr (req->primary, ':') || strlen (req->primary) >= PARTITION_ADDRESS
     ||  req->partition_count == 0 || req->partition_index >= req->partition_count
     ||  !*req->app_name || strlen (req->app_name) > 128) {
@@ -313,6 +377,10 @@ s_on_add_learner (stub_t *self, msg_t *request)
         s_send_config (self, r, &config);
     }
     else
+    if (s_open_later (self, req->app_id, req->partition_index, req->partition_count,
+                      req->app_name, &config))
+        ;                               //  opens (and learns) once the old one closed
+    else
     if (!(r = s_open (self, req->app_id, req->partition_index, req->partition_count,
                       req->app_name, &config))) {
         actor_reply_error (self->self, request, PG__STATUS__BUSY,
@@ -323,35 +391,88 @@ s_on_add_learner (stub_t *self, msg_t *request)
     actor_reply (self->self, request, &reply);
 }
 
+//  Opens what waited for a replica to close, once its name is free too
+//  (the runtime frees it just after fini: a few microseconds later).
+static void
+s_reopen (stub_t *self)
+{
+    bool waiting = false;
+    for (bool again = true; again;) {
+        again = false;
+        size_t cursor = 0;
+        uint64_t id;
+        void *value;
+        while (u64map_next (self->closing, &cursor, &id, &value) == 0) {
+            closing_t *closing = value;
+            if (!closing->closed)
+                continue;
+            char name [64];
+            partition_name ((uint32_t) (id >> 32), (uint32_t) id, name, sizeof name);
+            actor_t *old = rt_lookup (actor_rt (self->self), name);
+            if (old) {
+                actor_unref (&old);
+                waiting = true;
+                continue;
+            }
+            u64map_take (self->closing, id);
+            if (closing->reopen && !u64map_get (self->replicas, id)) {
+                replica_t *r = s_open (self, (uint32_t) (id >> 32), (uint32_t) id,
+                                       closing->partition_count, closing->app_name,
+                                       &closing->config);
+                if (r) {
+                    r->assigned = closing->config.role != ROLE_LEARNER;
+                    r->lease_ballot = closing->config.role == ROLE_PRIMARY
+                                    ? closing->config.ballot : 0;
+                }
+            }
+            free (closing);
+            again = true;               //  the map changed under the cursor
+            break;
+        }
+    }
+    if (waiting && !self->reopen_scheduled) {
+        msg_t *retry = msg_new_local (&s_kind_reopen, 0, NULL);
+        if (actor_send_after (self->self, 5, &retry))
+            self->reopen_scheduled = true;
+    }
+}
+
 //  ---------------------------------------------------------------------------
 //  Beacons
 
 static void
 s_on_beacon_reply (actor_t *actor, msg_t **reply_p, void *arg)
 {
-    (void) arg;
+    //  When the beacon this answers left: the lease runs from there.
+    int64_t sent_ms = (int64_t) (intptr_t) arg;
     stub_t *self = actor_state (actor);
     self->beacon_in_flight = false;
     if (msg_status (*reply_p) != PG__STATUS__OK || !msg_is (*reply_p, &pg__beacon_reply__descriptor)) {
         static _Thread_local log_limit_t limit;
         uint32_t suppressed;
-        if (log_limit_allow (&limit, 1, &suppressed))
+        if (!log_limit_allow (&limit, 1, &suppressed))
+            ;
+        else
+        if (msg_status (*reply_p) == PG__STATUS__INVALID_ARGUMENT)
+            log_error ("meta refuses this server's beacons: %s", msg_error (*reply_p));
+        else
             log_warning ("beacon to meta failed: %s %s", status_name (msg_status (*reply_p)),
                          msg_error (*reply_p));
         return;
     }
     Pg__BeaconReply *reply = msg_body (*reply_p);
-    if (reply->lease_ms > 0) {
-        //  Counted from when the beacon left: meta counts its grace from
-        //  when it arrived, so our lease always ends first.
-        self->lease_until = self->beacon_sent_ms + reply->lease_ms;
-        size_t cursor = 0;
-        uint64_t id;
-        void *value;
-        while (u64map_next (self->replicas, &cursor, &id, &value) == 0)
-            s_send_lease (self, value);
-    }
+    self->last_reply_ms = actor_now_ms (actor);
+    //  Counted from when the beacon left: meta counts its grace from when
+    //  it arrived, so our lease always ends first. Configurations first:
+    //  a replica this reply demotes must hear that before any lease.
+    if (reply->lease_ms > 0 && sent_ms + reply->lease_ms > self->lease_until)
+        self->lease_until = sent_ms + reply->lease_ms;
     s_apply (self, reply);
+    size_t cursor = 0;
+    uint64_t id;
+    void *value;
+    while (u64map_next (self->replicas, &cursor, &id, &value) == 0)
+        s_send_lease (self, value);
 }
 
 static void
@@ -372,6 +493,9 @@ s_beacon (stub_t *self)
     req->config_version = self->config_version;
     req->incarnation = self->incarnation;
     req->start_ms = self->start_ms;
+    req->reply_age_ms = actor_now_ms (self->self) - self->last_reply_ms;
+    req->log_failed = self->log_failed;
+    req->beacon_ms = self->beacon_ms;
     req->replicas = n ? msg_alloc (msg, n * sizeof *req->replicas) : NULL;
     size_t cursor = 0;
     uint64_t id;
@@ -391,14 +515,15 @@ s_beacon (stub_t *self)
         report->role = r->role;
         report->last_committed_decree = r->last_committed;
         report->last_prepared_decree = r->last_prepared;
+        report->needs_ballot = r->needs_ballot;
         report->learners = r->nlearners ? msg_alloc (msg, r->nlearners * sizeof (char *)) : NULL;
         for (size_t k = 0; report->learners && k < r->nlearners; k++)
             report->learners [report->n_learners++] = msg_strdup (msg, r->learners [k]);
         req->replicas [req->n_replicas++] = report;
     }
-    self->beacon_sent_ms = actor_now_ms (self->self);
-    if (actor_ask (self->self, self->meta, &msg, self->beacon_ms * 2, s_on_beacon_reply, NULL)
-        == PG__STATUS__OK)
+    int64_t now = actor_now_ms (self->self);
+    if (actor_ask (self->self, self->meta, &msg, self->beacon_ms * 2, s_on_beacon_reply,
+                   (void *) (intptr_t) now) == PG__STATUS__OK)
         self->beacon_in_flight = true;
 }
 
@@ -422,6 +547,12 @@ s_receive (actor_t *actor, msg_t **msg_p)
             r->ballot = status->ballot;
             r->last_committed = status->last_committed;
             r->last_prepared = status->last_prepared;
+            r->needs_ballot = status->needs_ballot;
+            if (status->log_failed && !self->log_failed) {
+                log_error ("the node's log failed: every replica here stops; meta moves them "
+                           "elsewhere; restart the server once its disk is sound");
+                self->log_failed = true;
+            }
             free (r->learners);
             r->learners = NULL;
             r->nlearners = 0;
@@ -432,7 +563,7 @@ s_receive (actor_t *actor, msg_t **msg_p)
             if (r->role == ROLE_INACTIVE && !r->assigned && self->synced)
                 s_close (self, r);      //  a learner that gave up
             else
-            if (serving || role) {
+            if (serving || role || status->needs_ballot || status->log_failed) {
                 //  Tell meta now: clients wait for it to route to us.
                 self->beacon_in_flight = false;
                 msg_t *now = msg_new_local (&s_kind_beacon, 0, NULL);
@@ -441,9 +572,29 @@ s_receive (actor_t *actor, msg_t **msg_p)
         }
     }
     else
+    if (msg_is (msg, &partition_kind_closed)) {
+        partition_closed_t *closed = msg_body (msg);
+        closing_t *closing = u64map_get (self->closing, s_id (closed->app_id, closed->partition));
+        if (closing)
+            closing->closed = true;
+        s_reopen (self);
+    }
+    else
+    if (msg_is (msg, &s_kind_reopen)) {
+        self->reopen_scheduled = false;
+        s_reopen (self);
+    }
+    else
     if (msg_is (msg, &pg__beacon_reply__descriptor)) {
-        //  Pushed by meta after a change.
-        s_apply (self, msg_body (msg));
+        //  Pushed by meta after a change: only meta's, and only for this
+        //  process (one for the process that ran here before is stale).
+        Pg__BeaconReply *push = msg_body (msg);
+        if ((msg->from_node && strcmp (msg->from_node, self->meta_node))
+        ||  (push->incarnation && push->incarnation != self->incarnation))
+            log_info ("a configuration push from %s for incarnation %" PRIx64 " ignored",
+                      msg->from_node ? msg->from_node : "here", push->incarnation);
+        else
+            s_apply (self, push);
     }
     else
     if (msg_is (msg, &pg__add_learner_request__descriptor) && msg_is_request (msg))
@@ -490,7 +641,7 @@ s_init (actor_t *actor, void *args)
         goto failed;
     }
     int64_t gc_delay_s;
-    if (config_int (config, "replica/beacon_ms", 500, 50, 60000, &self->beacon_ms)
+    if (stub_beacon_ms (config, &self->beacon_ms)
     ||  config_int (config, "replica/gc_delay_s", 3600, 0, 365LL * 86400, &gc_delay_s)
     ||  config_size (config, "replica/block_cache", 256 << 20, 1 << 20, 1LL << 40, &block_cache)
     ||  config_size (config, "replica/write_budget", 256 << 20, 4 << 20, 1LL << 40, &write_budget)
@@ -509,21 +660,24 @@ s_init (actor_t *actor, void *args)
     self->gc_delay_ms = gc_delay_s * 1000;
     self->incarnation = (rtrand_next (actor_random (actor)) ^ (uint64_t) actor_wall_ms (actor)) | 1;
     self->start_ms = actor_wall_ms (actor);
+    self->last_reply_ms = actor_now_ms (actor);
     self->replicas = u64map_new ();
+    self->closing = u64map_new ();
     self->unassigned = u64map_new ();
-    if (!self->data_dir || !self->replica_dir || !self->log_dir || !self->replicas
+    if (!self->data_dir || !self->replica_dir || !self->log_dir || !self->replicas || !self->closing
     ||  !self->checkpoint_dir || !self->unassigned
     ||  s_mkdir (self->data_dir) || s_mkdir (self->replica_dir))
         goto failed;
     //  Only the first meta server for now; the client library takes a list.
     char address [400];
     snprintf (address, sizeof address, "%.*s/meta", (int) strcspn (meta, ","), meta);
+    self->meta_node = strndup (meta, strcspn (meta, ","));
     self->meta = rt_lookup (actor_rt (actor), address);
     self->env = db_env_new (block_cache, write_budget, (int) jobs, rt_clock (actor_rt (actor)));
     self->log_config.dir = self->log_dir;
     self->log = logwriter_spawn (actor_rt (actor), &self->log_config);
     self->files = filesrv_spawn (actor_rt (actor), self->checkpoint_dir, 3600 * 1000);
-    if (!self->meta || !self->env || !self->log || !self->files) {
+    if (!self->meta || !self->meta_node || !self->env || !self->log || !self->files) {
         log_error ("replica role: cannot start (meta address %s)", address);
         goto failed;
     }
@@ -554,10 +708,15 @@ s_fini (actor_t *actor)
         free (r);
     }
     u64map_destroy (&self->replicas);
+    cursor = 0;
+    while (self->closing && u64map_next (self->closing, &cursor, &id, &value) == 0)
+        free (value);
+    u64map_destroy (&self->closing);
     u64map_destroy (&self->unassigned);
     actor_stop (&self->log);
     actor_stop (&self->files);
     free (self->checkpoint_dir);
+    free (self->meta_node);
     actor_unref (&self->meta);
     //  Partitions still closing hold their own references to it.
     db_env_destroy (&self->env);
@@ -569,6 +728,12 @@ s_fini (actor_t *actor)
 }
 
 static const actor_ops_t s_ops = { "stub", s_init, s_receive, s_fini };
+
+int
+stub_beacon_ms (zconfig_t *config, int64_t *beacon_ms)
+{
+    return config_int (config, "replica/beacon_ms", 500, 50, 60000, beacon_ms);
+}
 
 actor_t *
 stub_spawn (rt_t *rt, zconfig_t *config)

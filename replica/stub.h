@@ -11,7 +11,7 @@
     is never on a request's path.
 
     Config: meta/servers (host:port of the meta server), node/data_dir,
-    replica/beacon_ms (1000), replica/block_cache (256M),
+    replica/beacon_ms (500), replica/block_cache (256M),
     replica/write_budget (256M), replica/rocksdb_jobs (2), the `log`
     section (logwriter.h) and the replica limits (partition.h).
 */
@@ -25,5 +25,9 @@
 //  Spawns "stub" and the node's log writer. NULL on failure (logged).
 actor_t *
     stub_spawn (rt_t *rt, zconfig_t *config);
+
+//  replica/beacon_ms of config (checked). 0 or -1 (logged).
+int
+    stub_beacon_ms (zconfig_t *config, int64_t *beacon_ms);
 
 #endif

@@ -688,7 +688,9 @@ s_deliver (actor_t *self, msg_t *msg)
                          msg->from_actor ? msg->from_actor : "-", suppressed);
         if (msg_is_request (msg))
             actor_reply_error (self, msg, PG__STATUS__BAD_MESSAGE,
-                               "%s payload does not decode", msg_kind_name (msg));
+                               "%s payload does not decode (malformed, or it would take "
+                               "more than %zu bytes unpacked)", msg_kind_name (msg),
+                               msg_unpack_cap (msg->packed_len));
         msg_destroy (&msg);
         return;
     }

@@ -42,4 +42,13 @@ const char *
 zconfig_t *
     config_load (const char *path);
 
+//  Every key read so far in this process, sorted, one a line:
+//      <kind> <path> = <value> (default <default>)
+//  kind is int, size, bool, enum or str; sizes in bytes. A key read with
+//  two different defaults shows both (a bug: one key, one default). For
+//  `pegasusd --print-config`, and the test that holds docs/pegasus.cfg to
+//  the code's defaults.
+void
+    config_dump (FILE *out);
+
 #endif

@@ -228,12 +228,41 @@ s_arena_free (void *data, void *ptr)
     (void) ptr;     //  arena memory dies with the message
 }
 
+//  The arena allocator of an unpack from the network, with a budget: a
+//  few bytes on the wire may ask for far more memory (an empty submessage
+//  is two bytes and unpacks to its whole struct, a pointer and protobuf-c's
+//  32-byte scan record), so a hostile 16 MB frame could make one unpack
+//  allocate gigabytes. Past the budget the allocation fails, which fails
+//  the unpack.
+typedef struct {
+    msg_t *msg;
+    size_t budget;                      //  bytes still allowed
+} capped_t;
+
+static void *
+s_capped_alloc (void *data, size_t size)
+{
+    capped_t *capped = data;
+    size_t rounded = (size + 7) & ~(size_t) 7;      //  as msg_alloc counts it
+    if (rounded < size || rounded > capped->budget)
+        return NULL;
+    capped->budget -= rounded;
+    return msg_alloc (capped->msg, size);
+}
+
+size_t
+msg_unpack_cap (size_t packed_len)
+{
+    return MSG_UNPACK_FACTOR * packed_len + MSG_UNPACK_SLACK;
+}
+
 int
 msg_unpack (msg_t *self)
 {
     if (!(self->flags & MSG_F_PACKED))
         return 0;
-    ProtobufCAllocator allocator = { s_arena_alloc, s_arena_free, self };
+    capped_t capped = { self, msg_unpack_cap (self->packed_len) };
+    ProtobufCAllocator allocator = { s_capped_alloc, s_arena_free, &capped };
     ProtobufCMessage *body = protobuf_c_message_unpack (self->kind, &allocator,
                                                         self->packed_len, self->packed);
     if (!body)
@@ -252,6 +281,9 @@ msg_copy_body (msg_t *self, const ProtobufCMessage *source)
     if (!bytes)
         return NULL;
     protobuf_c_message_pack (source, bytes);
+    //  No budget here, unlike msg_unpack: the bytes are our own packing of
+    //  a struct already in memory, so the copy needs what the original
+    //  (itself unpacked under a budget, or built locally) already holds.
     ProtobufCAllocator allocator = { s_arena_alloc, s_arena_free, self };
     void *copy = protobuf_c_message_unpack (source->descriptor, &allocator, len, bytes);
     if (bytes != stack)

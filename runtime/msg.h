@@ -169,9 +169,38 @@ void
     msg_set_status (msg_t *self, int status, const char *format, ...)
     __attribute__ ((format (printf, 3, 4)));
 
-//  Runtime: unpack a packed payload in place. 0, or -1 if it does not decode.
+//  Runtime: unpack a packed payload in place. 0, or -1 if it does not
+//  decode, or if decoding would take more than msg_unpack_cap (packed
+//  bytes) of memory (the transport then answers BAD_MESSAGE).
 int
     msg_unpack (msg_t *self);
+
+//  The most memory one unpack may allocate: MSG_UNPACK_FACTOR times the
+//  packed length plus MSG_UNPACK_SLACK.
+//
+//  protobuf-c needs, per element of a repeated field, the element's struct
+//  (56 to 112 bytes for our submessages, 16 for bytes), a pointer, and a
+//  32-byte scan record (up to 64 with its slab doubling), whatever the
+//  element's size on the wire. So the bytes-to-memory ratio depends on
+//  how small the elements are, and a hostile frame of empty submessages
+//  (two bytes each) reaches 92x: 1.5 GB for a 16 MB frame.
+//
+//  Measured on the largest legit messages (tests/unit/test_msg.c decodes
+//  each): a 1 MB PrepareRequest 1.0x; QueryConfigReply of 1024 partitions
+//  with details 5x; LearnReply of tiny entries 7x; multi_get and scan
+//  replies of 1-byte keys 8 to 9.3x. The factor 8 covers messages of
+//  ordinary elements at any size. Messages of many tiny elements need
+//  more per byte but are bounded by the server's limits: BeaconRequest of
+//  10,000 fresh replicas 12x (1.5 MB), batch_get of 1000 1-byte keys 30x
+//  (0.15 MB), and the worst, write requests at replica/max_write_bytes
+//  (1M) made of 3-byte sort keys: a check_and_mutate of 350,000 of them
+//  needs 45 MB for 2.3 MB of wire, 27 MB above 8x. The slack covers
+//  that. A hostile 16 MB frame gets 160 MB at most instead of 1.5 GB.
+#define MSG_UNPACK_FACTOR 8
+#define MSG_UNPACK_SLACK (32u << 20)
+
+size_t
+    msg_unpack_cap (size_t packed_len);
 
 //  Runtime: size of the payload on the wire, and packing it into out.
 size_t

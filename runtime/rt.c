@@ -194,8 +194,10 @@ rt_new_with_clock (zconfig_t *config, const rtclock_t *clock)
     ||  config_int (config, "runtime/seed", 0, 0, INT64_MAX, &seed)
     ||  config_bool (config, "runtime/io_actors", true, &io_actors))
         return NULL;
-    const char *level_name = config_str (config, "runtime/log_level", NULL);
-    if (level_name) {
+    //  Absent, the process's level stays (a library's runtime must not
+    //  undo what its program chose); a server starts at notice.
+    const char *level_name = config_str (config, "runtime/log_level", "notice");
+    if (config && zconfig_locate (config, "runtime/log_level")) {
         log_level_t level;
         if (log_level_parse (level_name, &level)) {
             log_error ("config: runtime/log_level = '%s': expected error, warning, "

@@ -22,6 +22,7 @@
             sndhwm = 1000           # frames queued per peer in ZeroMQ
             linger_ms = 1000
             reconnect_ms = 100
+            tcp_max_rt_ms = 5000    # unacknowledged this long: reset, remade
 */
 #ifndef RUNTIME_RT_H
 #define RUNTIME_RT_H

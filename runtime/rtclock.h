@@ -10,12 +10,15 @@
 #include <stdint.h>
 
 typedef struct {
-    int64_t (*mono_ns) (void *ctx);   //  monotonic: timers, deadlines, leases
+    //  Monotonic, counting time the machine spent suspended: timers,
+    //  deadlines, leases.
+    int64_t (*mono_ns) (void *ctx);
     int64_t (*wall_ms) (void *ctx);   //  wall clock: logs, TTL expiry stamps
     void *ctx;
 } rtclock_t;
 
-//  The system clocks (CLOCK_MONOTONIC, CLOCK_REALTIME).
+//  The system clocks: CLOCK_BOOTTIME (which, unlike CLOCK_MONOTONIC, goes
+//  on through a suspend, as leases must) and CLOCK_REALTIME.
 extern const rtclock_t rtclock_system;
 
 static inline int64_t

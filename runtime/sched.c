@@ -242,6 +242,19 @@ s_has_work (worker_t *w)
     return top && top->due <= rtclock_mono_ns (w->sched->clock);
 }
 
+//  The longest a sleeping worker waits before it reads the runtime clock
+//  again. Timers are due on the runtime clock (CLOCK_BOOTTIME, which
+//  counts a suspend), but a thread can only wait on another: condition
+//  variables take CLOCK_REALTIME or CLOCK_MONOTONIC (glibc refuses
+//  CLOCK_BOOTTIME), and the I/O thread's poll times out on
+//  CLOCK_MONOTONIC. A wait is therefore a duration taken from the runtime
+//  clock and waited out on CLOCK_MONOTONIC; the two tick together except
+//  during a suspend, after which the wait would run its whole remaining
+//  duration while the timers it waits for (a lease check) are already
+//  due. Bounding every wait by a slice bounds that lateness, at the cost
+//  of one wake-up per slice on an idle thread.
+#define WAIT_SLICE_NS 1000000000LL
+
 static void
 s_sleep (worker_t *w)
 {
@@ -257,17 +270,21 @@ s_sleep (worker_t *w)
             if (due == INT64_MAX)
                 pthread_cond_wait (&w->cond, &w->lock);
             else {
-                //  Timers run on the runtime clock; the wait uses the
-                //  system's monotonic clock, which the real rtclock is.
+                //  The time left on the runtime clock, waited out on the
+                //  condition variable's CLOCK_MONOTONIC at most a slice
+                //  at a time (see WAIT_SLICE_NS).
                 int64_t delta = due - rtclock_mono_ns (self->clock);
                 if (delta <= 0)
                     break;
+                bool sliced = delta > WAIT_SLICE_NS;
+                if (sliced)
+                    delta = WAIT_SLICE_NS;
                 struct timespec ts;
                 clock_gettime (CLOCK_MONOTONIC, &ts);
                 int64_t at = (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec + delta;
                 ts.tv_sec = at / 1000000000;
                 ts.tv_nsec = at % 1000000000;
-                if (pthread_cond_timedwait (&w->cond, &w->lock, &ts) == ETIMEDOUT)
+                if (pthread_cond_timedwait (&w->cond, &w->lock, &ts) == ETIMEDOUT && !sliced)
                     break;
             }
         }
@@ -339,6 +356,8 @@ s_worker_init (worker_t *w, sched_t *self, int index, bool pinned,
     pthread_mutex_init (&w->lock, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init (&attr);
+    //  Not the runtime clock's CLOCK_BOOTTIME, which glibc refuses here:
+    //  s_sleep waits durations, a slice at most (see WAIT_SLICE_NS).
     pthread_condattr_setclock (&attr, CLOCK_MONOTONIC);
     pthread_cond_init (&w->cond, &attr);
     pthread_condattr_destroy (&attr);
@@ -587,6 +606,10 @@ sched_host_sleep (worker_t *host, int max_ms)
     atomic_fetch_add_explicit (&host->sched->sleepers, 1, memory_order_relaxed);
     if (s_has_work (host))
         return 0;
+    //  The driver's poll waits on CLOCK_MONOTONIC: a slice at most, as
+    //  s_sleep (see WAIT_SLICE_NS).
+    if (max_ms > WAIT_SLICE_NS / 1000000)
+        max_ms = (int) (WAIT_SLICE_NS / 1000000);
     const dheap_item_t *top = dheap_peek (&host->timers);
     if (top) {
         int64_t delta = top->due - rtclock_mono_ns (host->sched->clock);

@@ -86,7 +86,8 @@ bool
 
 //  Before the driving thread blocks for at most max_ms: marks the host
 //  asleep, so that a schedule calls host_wake, and returns how long it may
-//  block (0 if work is already waiting, else up to the next timer).
+//  block (0 if work is already waiting, else up to the next timer, and
+//  never more than one wait slice: see WAIT_SLICE_NS in sched.c).
 int
     sched_host_sleep (worker_t *host, int max_ms);
 

@@ -92,15 +92,20 @@ strmap_put (strmap_t *self, const char *key, void *value)
 int
 strmap_putn (strmap_t *self, const void *key, size_t len, void *value)
 {
-    if ((self->size + 1) * 4 > (self->mask + 1) * 3 && s_grow (self))
-        return -1;
+    //  Look before growing: replacing a value never allocates, so it never
+    //  fails (an undo that puts an old value back relies on it).
     uint64_t hash = hash_bytes (key, len);
     size_t i = s_find (self, key, len, hash);
-    slot_t *slot = &self->slots [i];
-    if (slot->key) {
-        slot->value = value;
+    if (self->slots [i].key) {
+        self->slots [i].value = value;
         return 0;
     }
+    if ((self->size + 1) * 4 > (self->mask + 1) * 3) {
+        if (s_grow (self))
+            return -1;
+        i = s_find (self, key, len, hash);
+    }
+    slot_t *slot = &self->slots [i];
     slot->key = malloc (len + 1);
     if (!slot->key)
         return -1;

@@ -18,6 +18,7 @@ void
     strmap_destroy (strmap_t **self_p);
 
 //  Insert or replace; value must not be NULL. Returns 0 or -1 (no memory).
+//  Replacing the value of a key already there never fails.
 int
     strmap_put (strmap_t *self, const char *key, void *value);
 

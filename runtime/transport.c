@@ -84,6 +84,7 @@ struct transport_t {
     int sndhwm;
     int linger_ms;
     int reconnect_ms;
+    int tcp_max_rt_ms;                  //  0: the kernel's default
     pthread_t thread;
     bool started;
     bool stopped;
@@ -165,19 +166,30 @@ s_socket_options (transport_t *self, void *socket)
     s_set_int (socket, ZMQ_RCVHWM, self->sndhwm);
     s_set_int (socket, ZMQ_LINGER, self->linger_ms);
     s_set_int (socket, ZMQ_TCP_KEEPALIVE, 1);
+    //  A connection whose data goes unacknowledged this long (the network
+    //  is cut) is reset and made again: after the network heals, traffic
+    //  resumes at the next reconnect, not at TCP's next retransmission,
+    //  which after a long cut is minutes away. Not ZeroMQ's heartbeats:
+    //  in libzmq 4.3 a heartbeat can fire on a connection whose input was
+    //  stopped by a full pipe and abort the process
+    //  (stream_engine_base.cpp: out_event asserts !_io_error).
+    if (self->tcp_max_rt_ms)
+        s_set_int (socket, ZMQ_TCP_MAXRT, self->tcp_max_rt_ms);
 }
 
 transport_t *
 transport_new (rt_t *rt, zconfig_t *config)
 {
     int64_t max_frame, batch_bytes, outbox_limit, sndhwm, linger, reconnect, backlog;
+    int64_t max_rt;
     if (config_size (config, "transport/max_frame", 16 << 20, 1024, 1LL << 30, &max_frame)
     ||  config_size (config, "transport/peer_backlog", 16 << 20, 0, 1LL << 40, &backlog)
     ||  config_size (config, "transport/batch_bytes", 64 << 10, 512, 16 << 20, &batch_bytes)
     ||  config_size (config, "transport/outbox_limit", 64 << 20, 64 << 10, 1LL << 40, &outbox_limit)
     ||  config_int (config, "transport/sndhwm", 1000, 1, 1000000, &sndhwm)
     ||  config_int (config, "transport/linger_ms", 1000, 0, 600000, &linger)
-    ||  config_int (config, "transport/reconnect_ms", 100, 1, 60000, &reconnect))
+    ||  config_int (config, "transport/reconnect_ms", 100, 1, 60000, &reconnect)
+    ||  config_int (config, "transport/tcp_max_rt_ms", 5000, 0, 3600000, &max_rt))
         return NULL;
     const char *bind = config_str (config, "transport/bind", "");
     const char *advertise = config_str (config, "transport/advertise", "");
@@ -193,6 +205,7 @@ transport_new (rt_t *rt, zconfig_t *config)
     self->sndhwm = (int) sndhwm;
     self->linger_ms = (int) linger;
     self->reconnect_ms = (int) reconnect;
+    self->tcp_max_rt_ms = (int) max_rt;
     self->wake_read = self->wake_write = -1;
     mpscq_init (&self->outbox, true);
     self->peers = strmap_new ();

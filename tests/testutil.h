@@ -51,4 +51,9 @@ int
 const char *
     testutil_program (const char *name);
 
+//  A TCP port on 127.0.0.1 free right now (the kernel's pick), or -1. For
+//  a server that must know its own address before it starts.
+int
+    testutil_free_port (void);
+
 #endif

@@ -317,6 +317,32 @@ test_scans_and_batch (void **state)
     assert_true (results [0].found && results [1].found && !results [2].found && results [3].found);
     assert_memory_equal (results [3].value, "x", 1);
     pegasus_batch_free (&results, 4);
+
+    //  2,500 keys of one hash key (so one partition), some absent: more
+    //  than a server takes in one request (replica/max_batch_keys, 1000),
+    //  so the client sends them in three, and answers all in order.
+    enum { BIG = 2500 };
+    pegasus_kv_t *kvs = calloc (BIG, sizeof *kvs);
+    pegasus_key_t *big = calloc (BIG, sizeof *big);
+    char (*sort_keys) [8] = calloc (BIG, sizeof *sort_keys);
+    size_t written = 0;
+    for (size_t i = 0; i < BIG; i++) {
+        snprintf (sort_keys [i], sizeof sort_keys [i], "b%04zu", i);
+        big [i] = (pegasus_key_t) { S ("batch"), sort_keys [i], 5 };
+        if (i % 7)
+            kvs [written++] = (pegasus_kv_t) { sort_keys [i], 5, sort_keys [i], 5 };
+    }
+    assert_int_equal (pegasus_multi_set (c, S ("batch"), kvs, written, 0, 0), PEGASUS_OK);
+    assert_int_equal (pegasus_batch_get (c, big, BIG, &results, 0), PEGASUS_OK);
+    for (size_t i = 0; i < BIG; i++) {
+        assert_int_equal (results [i].found, i % 7 != 0);
+        if (results [i].found)
+            assert_memory_equal (results [i].value, sort_keys [i], 5);
+    }
+    pegasus_batch_free (&results, BIG);
+    free (kvs);
+    free (big);
+    free (sort_keys);
 }
 
 //  Async: many requests in flight; every callback runs once.

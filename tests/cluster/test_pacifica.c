@@ -353,5 +353,7 @@ main (void)
         cmocka_unit_test_teardown (test_two_servers_killed, s_teardown),
         cmocka_unit_test_teardown (test_meta_restart_under_load, s_teardown),
     };
+    if (getenv ("TEST_FILTER"))
+        cmocka_set_test_filter (getenv ("TEST_FILTER"));
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

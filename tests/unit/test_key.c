@@ -1,5 +1,5 @@
 /*  key and value encodings: layout, decoding of bad input, hash ranges,
-    TTL arithmetic, and the overlay. */
+    TTL arithmetic, and the overlay (with its rollback). */
 #include "common/key.h"
 #include "common/value.h"
 #include "replica/overlay.h"
@@ -132,6 +132,67 @@ test_overlay (void **state)
     overlay_destroy (&o);
 }
 
+#define K(s) (const uint8_t *) (s), strlen (s)
+
+//  overlay_begin .. overlay_rollback puts every key back as it was (a
+//  value, a pending delete, or nothing), however often the request wrote
+//  it; overlay_commit keeps the request's writes. Enough keys to make the
+//  map grow inside the request.
+static void
+test_overlay_rollback (void **state)
+{
+    (void) state;
+    overlay_t *o = overlay_new ();
+    const uint8_t *v;
+    size_t len;
+    overlay_put (o, K ("a"), (const uint8_t *) "A0", 2, 1);
+    overlay_put (o, K ("d"), NULL, 0, 1);
+    overlay_begin (o);
+    overlay_put (o, K ("a"), (const uint8_t *) "A1", 2, 2);
+    overlay_put (o, K ("a"), (const uint8_t *) "A2", 2, 2);
+    overlay_put (o, K ("d"), (const uint8_t *) "D1", 2, 2);
+    overlay_put (o, K ("n"), (const uint8_t *) "N1", 2, 2);
+    overlay_put (o, K ("n"), NULL, 0, 2);
+    char key [16];
+    for (int i = 0; i < 200; i++) {
+        int n = snprintf (key, sizeof key, "many%d", i);
+        overlay_put (o, (const uint8_t *) key, (size_t) n, (const uint8_t *) "x", 1, 2);
+    }
+    assert_int_equal (overlay_size (o), 203);
+    overlay_rollback (o);
+    assert_int_equal (overlay_size (o), 2);
+    assert_int_equal (overlay_get (o, K ("a"), &v, &len), 1);
+    assert_memory_equal (v, "A0", 2);
+    assert_int_equal (overlay_get (o, K ("d"), &v, &len), 1);
+    assert_null (v);
+    assert_int_equal (overlay_get (o, K ("n"), &v, &len), 0);
+    assert_int_equal (overlay_get (o, K ("many7"), &v, &len), 0);
+    //  The entries are the ones from before: applying decree 1 drops them.
+    overlay_applied (o, K ("a"), 1);
+    overlay_applied (o, K ("d"), 1);
+    assert_int_equal (overlay_size (o), 0);
+
+    //  Committed, the request's last write of each key stays.
+    overlay_put (o, K ("a"), (const uint8_t *) "A0", 2, 1);
+    overlay_begin (o);
+    overlay_put (o, K ("a"), (const uint8_t *) "A1", 2, 2);
+    overlay_put (o, K ("a"), (const uint8_t *) "A2", 2, 2);
+    overlay_put (o, K ("b"), (const uint8_t *) "B1", 2, 2);
+    overlay_commit (o);
+    assert_int_equal (overlay_get (o, K ("a"), &v, &len), 1);
+    assert_memory_equal (v, "A2", 2);
+    assert_int_equal (overlay_get (o, K ("b"), &v, &len), 1);
+    //  And a rollback right after takes back nothing of it.
+    overlay_begin (o);
+    overlay_rollback (o);
+    assert_int_equal (overlay_get (o, K ("a"), &v, &len), 1);
+    assert_memory_equal (v, "A2", 2);
+    //  Destroyed in the middle of a request: nothing leaks (ASan checks).
+    overlay_begin (o);
+    overlay_put (o, K ("a"), (const uint8_t *) "A3", 2, 3);
+    overlay_destroy (&o);
+}
+
 int
 main (void)
 {
@@ -140,6 +201,7 @@ main (void)
         cmocka_unit_test (test_hash_range),
         cmocka_unit_test (test_value_header),
         cmocka_unit_test (test_overlay),
+        cmocka_unit_test (test_overlay_rollback),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

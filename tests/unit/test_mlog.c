@@ -3,10 +3,12 @@
     loses that record and the rest of its segment, but is never returned;
     segments started from a zero-filled spare keep their size while written,
     and their zeros end them cleanly, while a torn record before the zeros
-    is still found. */
+    is still found; the fault points of the sync (EIO, a slow disk). */
 #include "replica/mlog.h"
+#include "runtime/fault.h"
 #include "tests/testutil.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -332,6 +335,69 @@ test_torn_record_in_a_spare (void **state)
     free (dir);
 }
 
+static int64_t
+s_ms_now (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+//  The disk fault points of the sync: with log.fsync_eio in the control
+//  file a sync fails with EIO (nothing is lost: the records stay dirty);
+//  with the file emptied, syncs work again and every record is there.
+//  log.fsync_delay_ms makes a sync take at least that long.
+static void
+test_fsync_faults (void **state)
+{
+    (void) state;
+    char *dir = testutil_tmpdir ("mlog");
+    char faults [4200], text [4400];
+    snprintf (faults, sizeof faults, "%s/faults", dir);
+    snprintf (text, sizeof text, "faults\n    file = \"%s\"\n", faults);
+    zconfig_t *config = zconfig_str_load (text);
+    assert_int_equal (fault_configure (config), 0);
+    zconfig_destroy (&config);
+
+    mlog_t *log = mlog_open (dir, 1 << 20, NULL, NULL, NULL);
+    assert_non_null (log);
+    s_append (log, 1);
+    assert_int_equal (mlog_sync (log, true), 0);
+    assert_int_equal (fault_file_write (faults, "log.fsync_eio\n"), 0);
+    s_append (log, 2);
+    errno = 0;
+    assert_int_equal (mlog_sync (log, true), -1);
+    assert_int_equal (errno, EIO);
+    assert_int_equal (mlog_sync (log, true), -1);               //  still failing
+    //  Not durable is not a sync: no fdatasync, no fault.
+    s_append (log, 3);
+    assert_int_equal (mlog_sync (log, false), 0);
+    assert_int_equal (fault_file_write (faults, ""), 0);
+    assert_int_equal (mlog_sync (log, true), 0);
+    s_append (log, 4);
+    assert_int_equal (mlog_sync (log, true), 0);
+
+    //  A slow disk: the sync waits the delay, then succeeds.
+    assert_int_equal (fault_file_write (faults, "log.fsync_delay_ms 150\n"), 0);
+    s_append (log, 5);
+    int64_t start = s_ms_now ();
+    assert_int_equal (mlog_sync (log, true), 0);
+    assert_true (s_ms_now () - start >= 150);
+    assert_int_equal (fault_file_write (faults, ""), 0);
+    mlog_close (&log);
+
+    seen_t seen = { 0 };
+    log = mlog_open (dir, 1 << 20, s_seen, &seen, NULL);
+    assert_non_null (log);
+    assert_int_equal (seen.n, 5);
+    mlog_close (&log);
+    zconfig_t *none = zconfig_str_load ("");
+    fault_configure (none);
+    zconfig_destroy (&none);
+    testutil_rmdir (dir);
+    free (dir);
+}
+
 int
 main (void)
 {
@@ -343,6 +409,7 @@ main (void)
         cmocka_unit_test (test_remove_segment),
         cmocka_unit_test (test_spare_segments),
         cmocka_unit_test (test_torn_record_in_a_spare),
+        cmocka_unit_test (test_fsync_faults),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

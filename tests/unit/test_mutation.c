@@ -1,6 +1,6 @@
-/*  mutation: building in place, walking, and refusing malformed bytes
-    (they come from disks and networks). The bytes must stay what
-    protobuf-c makes of a pg.Mutation. */
+/*  mutation: building in place, truncating, walking, and refusing
+    malformed bytes (they come from disks and networks). The bytes must
+    stay what protobuf-c makes of a pg.Mutation. */
 #include "replica/mutation.h"
 #include "data.pb-c.h"
 
@@ -71,6 +71,31 @@ test_build_and_walk (void **state)
     free (bytes);
     mutation_destroy (&m);
     assert_null (m);
+}
+
+//  Truncating to a length read between appends drops the later ops and
+//  leaves valid bytes; appends go on from there.
+static void
+test_truncate (void **state)
+{
+    (void) state;
+    mutation_t *m = mutation_new ();
+    memcpy (mutation_put (m, (const uint8_t *) "k1", 2, 2), "v1", 2);
+    size_t len = m->len, nops = m->nops;
+    memcpy (mutation_put (m, (const uint8_t *) "k2", 2, 2), "v2", 2);
+    assert_int_equal (mutation_del (m, (const uint8_t *) "k3", 2), 0);
+    mutation_truncate (m, len, nops);
+    assert_int_equal (m->nops, 1);
+    walked_t w = { { 0 }, { { 0 } }, { 0 }, 0 };
+    assert_int_equal (mutation_walk (m->bytes, m->len, s_record, &w), 1);
+    assert_string_equal (w.keys [0], "k1");
+    assert_int_equal (mutation_del (m, (const uint8_t *) "k4", 2), 0);
+    w.count = 0;
+    assert_int_equal (mutation_walk (m->bytes, m->len, s_record, &w), 2);
+    assert_string_equal (w.keys [1], "k4");
+    mutation_truncate (m, 0, 0);
+    assert_int_equal (mutation_walk (m->bytes, m->len, NULL, NULL), 0);
+    mutation_destroy (&m);
 }
 
 static void
@@ -149,6 +174,7 @@ main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_build_and_walk),
+        cmocka_unit_test (test_truncate),
         cmocka_unit_test (test_empty_and_protobuf_made),
         cmocka_unit_test (test_malformed),
     };

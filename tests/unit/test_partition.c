@@ -2,13 +2,15 @@
     RocksDB and the node log, in one process: semantics and edge cases
     (empty keys, huge values, limits, non-integer incr, overflow, every
     check type through the wire), TTL on a clock the test moves, the
-    compaction filter, and a restart that replays the log. */
+    compaction filter, a restart that replays the log, the batch_get key
+    limit, and write requests that fail halfway leaving nothing. */
 #include "common/key.h"
 #include "common/value.h"
 #include "replica/db.h"
 #include "replica/logwriter.h"
 #include "replica/partition.h"
 #include "runtime/actor.h"
+#include "runtime/fault.h"
 #include "runtime/rt.h"
 #include "runtime/types.h"
 #include "tests/testutil.h"
@@ -90,7 +92,8 @@ s_setup (void **state)
     f->dir = testutil_tmpdir ("partition");
     zconfig_t *cfg = zconfig_str_load ("runtime\n    workers = 2\n    pinned_threads = 2\n"
                                        "    log_level = error\n"
-                                       "replica\n    max_kv_count = 100\n    checkpoint_ms = 100000\n");
+                                       "replica\n    max_kv_count = 100\n    checkpoint_ms = 100000\n"
+                                       "    max_batch_keys = 50\n");
     f->rt = rt_new_with_clock (cfg, &s_clock);
     assert_int_equal (partition_limits (cfg, &f->limits), 0);
     zconfig_destroy (&cfg);
@@ -105,6 +108,9 @@ static int
 s_teardown (void **state)
 {
     fixture_t *f = *state;
+    zconfig_t *none = zconfig_str_load ("");
+    fault_configure (none);
+    zconfig_destroy (&none);
     s_stop (f);
     rt_destroy (&f->rt);
     db_env_destroy (&f->env);
@@ -228,8 +234,9 @@ s_incr (fixture_t *f, const char *hk, const char *sk, int64_t by, int expire, in
     return rc;
 }
 
-static void
-s_multi_set (fixture_t *f, const char *hk, int count, int ttl)
+//  multi_set of sort keys s000.. with values v000..; returns the status.
+static int
+s_multi_set_rc (fixture_t *f, const char *hk, int count, int ttl)
 {
     Pg__MultiSetRequest *r;
     msg_t *m = msg_new (&pg__multi_set_request__descriptor, (void **) &r);
@@ -250,7 +257,49 @@ s_multi_set (fixture_t *f, const char *hk, int count, int ttl)
         kv->value.len = strlen (text);
         r->kvs [i] = kv;
     }
-    assert_int_equal (s_call (f, m, NULL), PG__STATUS__OK);
+    return s_call (f, m, NULL);
+}
+
+static void
+s_multi_set (fixture_t *f, const char *hk, int count, int ttl)
+{
+    assert_int_equal (s_multi_set_rc (f, hk, count, ttl), PG__STATUS__OK);
+}
+
+//  multi_del of sort keys s000..; returns the status.
+static int
+s_multi_del (fixture_t *f, const char *hk, int count)
+{
+    Pg__MultiDelRequest *r;
+    msg_t *m = msg_new (&pg__multi_del_request__descriptor, (void **) &r);
+    r->route = &s_route;
+    r->hash_key = BIN (hk);
+    r->n_sort_keys = (size_t) count;
+    r->sort_keys = msg_alloc (m, (size_t) count * sizeof *r->sort_keys);
+    for (int i = 0; i < count; i++) {
+        char text [32];
+        snprintf (text, sizeof text, "s%03d", i);
+        r->sort_keys [i].data = (uint8_t *) msg_strdup (m, text);
+        r->sort_keys [i].len = strlen (text);
+    }
+    return s_call (f, m, NULL);
+}
+
+//  Points fault injection at a control file in the fixture's directory
+//  holding text ("" turns every fault off).
+static void
+s_faults (fixture_t *f, const char *text)
+{
+    char path [4200];
+    snprintf (path, sizeof path, "%s/faults", f->dir);
+    if (!fault_enabled ()) {
+        char cfg [4400];
+        snprintf (cfg, sizeof cfg, "faults\n    file = \"%s\"\n", path);
+        zconfig_t *config = zconfig_str_load (cfg);
+        assert_int_equal (fault_configure (config), 0);
+        zconfig_destroy (&config);
+    }
+    assert_int_equal (fault_file_write (path, text), 0);
 }
 
 //  ---------------------------------------------------------------------------
@@ -745,6 +794,125 @@ test_scan (void **state)
     msg_destroy (&reply);
 }
 
+//  batch_get names at most replica/max_batch_keys (50 here) keys: one
+//  more is refused whole, with the limit in the message.
+static void
+test_batch_get_limit (void **state)
+{
+    fixture_t *f = *state;
+    s_multi_set (f, "bl", 60, 0);
+    Pg__FullKey keys [51];
+    Pg__FullKey *pointers [51];
+    char sort_keys [51][8];
+    for (int i = 0; i < 51; i++) {
+        pg__full_key__init (&keys [i]);
+        snprintf (sort_keys [i], sizeof sort_keys [i], "s%03d", i);
+        keys [i].hash_key = BIN ("bl");
+        keys [i].sort_key = BIN (sort_keys [i]);
+        pointers [i] = &keys [i];
+    }
+    for (size_t n = 50; n <= 51; n++) {
+        Pg__BatchGetRequest *b;
+        msg_t *m = msg_new (&pg__batch_get_request__descriptor, (void **) &b), *reply;
+        b->route = &s_route;
+        b->keys = pointers;
+        b->n_keys = n;
+        int rc = s_call (f, m, &reply);
+        if (n == 50) {
+            assert_int_equal (rc, PG__STATUS__OK);
+            Pg__BatchGetReply *body = msg_body (reply);
+            assert_int_equal (body->n_items, 50);
+            assert_true (body->items [49]->found);
+            assert_memory_equal (body->items [49]->value.data, "v049", 4);
+        }
+        else {
+            assert_int_equal (rc, PG__STATUS__INVALID_ARGUMENT);
+            assert_non_null (strstr (msg_error (reply), "replica/max_batch_keys (50)"));
+        }
+        msg_destroy (&reply);
+    }
+}
+
+//  A write request that fails halfway (fault partition.put_fail_after N:
+//  the Nth put or delete fails as if out of memory, half added) leaves
+//  none of its writes: not in RocksDB once later writes commit, not in
+//  the overlay that read-modify-writes see.
+static void
+test_write_all_or_nothing (void **state)
+{
+    fixture_t *f = *state;
+    char value [32];
+    //  multi_set of five keys failing at its third.
+    s_faults (f, "partition.put_fail_after 3\n");
+    assert_int_equal (s_multi_set_rc (f, "aon", 5, 0), PG__STATUS__INTERNAL);
+    //  incr reads through the overlay: s001 must be absent there (a
+    //  leftover "v001" would not be an integer).
+    int64_t result;
+    assert_int_equal (s_incr (f, "aon", "s001", 5, 0, &result), PG__STATUS__OK);
+    assert_int_equal (result, 5);
+    //  A later write commits whatever the open mutation holds.
+    assert_int_equal (s_set (f, "aon", "later", "x", 0), PG__STATUS__OK);
+    for (int i = 0; i < 5; i++) {
+        char sk [8];
+        snprintf (sk, sizeof sk, "s%03d", i);
+        assert_int_equal (s_get (f, "aon", sk, value, sizeof value),
+                          i == 1 ? PG__STATUS__OK : PG__STATUS__NOT_FOUND);
+    }
+    assert_int_equal (s_get (f, "aon", "s001", value, sizeof value), PG__STATUS__OK);
+    assert_string_equal (value, "5");
+    assert_int_equal (s_get (f, "aon", "later", value, sizeof value), PG__STATUS__OK);
+
+    //  multi_del of three keys failing at its second: all three stay.
+    s_multi_set (f, "aond", 3, 0);
+    s_faults (f, "partition.put_fail_after 2\n");
+    assert_int_equal (s_multi_del (f, "aond", 3), PG__STATUS__INTERNAL);
+    assert_int_equal (s_set (f, "aond", "later", "x", 0), PG__STATUS__OK);
+    for (int i = 0; i < 3; i++) {
+        char sk [8];
+        snprintf (sk, sizeof sk, "s%03d", i);
+        assert_int_equal (s_get (f, "aond", sk, value, sizeof value), PG__STATUS__OK);
+    }
+
+    //  check_and_mutate (set, del, set) failing at its third: nothing.
+    s_set (f, "aonc", "gone", "g", 0);
+    s_faults (f, "partition.put_fail_after 3\n");
+    Pg__CheckAndMutateRequest *r;
+    msg_t *m = msg_new (&pg__check_and_mutate_request__descriptor, (void **) &r);
+    r->route = &s_route;
+    r->hash_key = BIN ("aonc");
+    r->check_sort_key = BIN ("version");
+    r->check_type = PG__CHECK_TYPE__VALUE_NOT_EXIST;
+    Pg__Mutate set = PG__MUTATE__INIT, del = PG__MUTATE__INIT, version = PG__MUTATE__INIT;
+    set.op = PG__MUTATE__OP__SET;
+    set.sort_key = BIN ("a");
+    set.value = BIN ("A");
+    del.op = PG__MUTATE__OP__DEL;
+    del.sort_key = BIN ("gone");
+    version.op = PG__MUTATE__OP__SET;
+    version.sort_key = BIN ("version");
+    version.value = BIN ("1");
+    Pg__Mutate *mutates [] = { &set, &del, &version };
+    r->mutates = mutates;
+    r->n_mutates = 3;
+    assert_int_equal (s_call (f, m, NULL), PG__STATUS__INTERNAL);
+    assert_int_equal (s_set (f, "aonc", "later", "x", 0), PG__STATUS__OK);
+    assert_int_equal (s_get (f, "aonc", "a", value, sizeof value), PG__STATUS__NOT_FOUND);
+    assert_int_equal (s_get (f, "aonc", "gone", value, sizeof value), PG__STATUS__OK);
+    assert_int_equal (s_get (f, "aonc", "version", value, sizeof value), PG__STATUS__NOT_FOUND);
+
+    //  A single set failing (its one put half added) writes nothing either.
+    s_faults (f, "partition.put_fail_after 1\n");
+    assert_int_equal (s_set (f, "aon1", "k", "v", 0), PG__STATUS__INTERNAL);
+    assert_int_equal (s_set (f, "aon1", "later", "x", 0), PG__STATUS__OK);
+    assert_int_equal (s_get (f, "aon1", "k", value, sizeof value), PG__STATUS__NOT_FOUND);
+
+    //  With the faults off every write works, the same requests included.
+    s_faults (f, "");
+    assert_int_equal (s_multi_set_rc (f, "aon", 5, 0), PG__STATUS__OK);
+    assert_int_equal (s_get (f, "aon", "s004", value, sizeof value), PG__STATUS__OK);
+    assert_string_equal (value, "v004");
+}
+
 //  Stop the replica and its log (as a crash would leave RocksDB's
 //  memtables unflushed: the log holds those writes) and start again.
 static void
@@ -827,6 +995,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_check_and_set, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_check_and_mutate, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_scan, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_batch_get_limit, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_write_all_or_nothing, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_restart_replays, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_compaction_filter, s_setup, s_teardown),
     };
