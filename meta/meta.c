@@ -11,10 +11,12 @@
 #include "meta/metastore.h"
 #include "common/wiretypes.h"
 #include "runtime/config.h"
+#include "runtime/fault.h"
 #include "runtime/log.h"
 #include "runtime/rt.h"
 #include "meta.pb-c.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -639,6 +641,25 @@ s_on_nodes (meta_t *self, msg_t *request)
     actor_reply (self->self, request, &reply);
 }
 
+//  The fault points meta.drop_replies_to_port N (the server listening on
+//  port N) and meta.drop_replies_to_ip N (the server at IPv4 address N, as
+//  a 32-bit number, for servers that share a port on their own addresses).
+static bool
+s_replies_lost (const char *address)
+{
+    int64_t arg;
+    const char *colon = strrchr (address, ':');
+    if (!colon)
+        return false;
+    if (fault_on ("meta.drop_replies_to_port", &arg) && strtoll (colon + 1, NULL, 10) == arg)
+        return true;
+    char host [64];
+    struct in_addr ip;
+    snprintf (host, sizeof host, "%.*s", (int) (colon - address), address);
+    return fault_on ("meta.drop_replies_to_ip", &arg) && inet_pton (AF_INET, host, &ip) == 1
+        && (int64_t) ntohl (ip.s_addr) == arg;
+}
+
 static void
 s_on_beacon (meta_t *self, msg_t *request)
 {
@@ -735,10 +756,28 @@ s_on_beacon (meta_t *self, msg_t *request)
         if (reply)
             body->config_version = self->config_version;
     }
+    //  Fault point: replies to one server are lost (a path back to it
+    //  that drops them, such as a full queue), while its beacons arrive.
+    if (reply && fault_enabled () && s_replies_lost (node->address)) {
+        msg_destroy (&reply);
+        return;
+    }
     if (reply) {
-        ((Pg__BeaconReply *) msg_body (reply))->lease_ms = self->lease_ms;
+        //  No lease for a server that cannot serve (its log failed, or it
+        //  hears no reply): the one it may hold runs out, and only then is
+        //  it taken out of its partitions (meta_lease_over).
+        if (meta_alive (self, node)) {
+            ((Pg__BeaconReply *) msg_body (reply))->lease_ms = self->lease_ms;
+            node->lease_granted_ms = actor_now_ms (self->self);
+        }
         actor_reply (self->self, request, &reply);
     }
+}
+
+bool
+meta_lease_over (meta_t *self, node_t *node)
+{
+    return actor_now_ms (self->self) - node->lease_granted_ms > self->lease_ms;
 }
 
 //  Once a second: forget tables past their hold, notice dead servers.

@@ -101,12 +101,17 @@ s_alive (meta_t *self, const char *address)
 
 //  Dead: silent past the grace, or never heard of since a grace after we
 //  started (servers need that long to find a restarted meta).
+//  A server to take out of its partitions: not alive, and holding no
+//  lease (a server whose log failed, or which hears no reply, still holds
+//  the last lease it got until that runs out; a silent one's ran out
+//  before the grace did).
 static bool
 s_dead (meta_t *self, const char *address)
 {
     if (actor_now_ms (self->self) - self->start_ms <= self->node_grace_ms)
         return false;
-    return !s_alive (self, address);
+    node_t *node = *address ? strmap_get (self->nodes, address) : NULL;
+    return !node || (!meta_alive (self, node) && meta_lease_over (self, node));
 }
 
 static uint32_t
@@ -640,11 +645,11 @@ meta_on_propose (meta_t *self, msg_t *request)
             if (primary && !req->force)
                 refusal = "the node is the primary: downgrade it first (or force)";
             else
-            if (primary && s_alive (self, node))
+            if (primary && !s_dead (self, node))
                 //  It may hold a lease and serve reads while another
                 //  primary, which needs nothing from it, takes writes.
                 refusal = "the node is a live primary: downgrade it first (force removes "
-                          "a primary only once meta sees it dead)";
+                          "a primary only once meta sees it dead and without a lease)";
             else
             if (!primary && !secondary)
                 refusal = "the node is not a member";

@@ -26,6 +26,7 @@ typedef struct {
     uint64_t incarnation;               //  of the process that beaconed last (persisted)
     int64_t reply_age_ms;               //  its last beacon: since it last heard meta
     bool log_failed;                    //  its last beacon: its log failed
+    int64_t lease_granted_ms;           //  monotonic: the last reply that carried a lease
     int64_t start_ms;                   //  its start (wall)
     u64map_t *reports;                  //  logwriter-style id -> report_t
     actor_t *stub;                      //  "<address>/stub", for pushes
@@ -104,6 +105,11 @@ node_t *
 //  A node that is not is taken out of every configuration.
 bool
     meta_alive (meta_t *self, node_t *node);
+
+//  Whether the last lease meta granted the node has run out: its lease
+//  ran from the send time of a beacon answered no later than the grant.
+bool
+    meta_lease_over (meta_t *self, node_t *node);
 
 //  Whether its beacons arrive within the grace (pushes go to it).
 bool

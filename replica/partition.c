@@ -445,6 +445,19 @@ partition_follow (partition_t *self, uint64_t ballot)
         return;
     self->ballot = self->config.ballot = ballot;
     self->verified = self->plist ? plist_committed (self->plist) : 0;
+    if (!self->plist)
+        return;
+    //  A learner's entries above its commit point are its primary's log
+    //  as it was at the old ballot; at a new one that primary may have
+    //  given those decrees other content (it was deposed and led again
+    //  meanwhile): they go, and learning fills them from the new history.
+    if (self->role == ROLE_LEARNER) {
+        partition_drop_held (self, PG__STATUS__INVALID_STATE, "the primary's ballot changed");
+        plist_truncate (self->plist, plist_committed (self->plist));
+    }
+    else
+    if (self->role == ROLE_SECONDARY)
+        partition_secondary_rebase (self);
 }
 
 void
@@ -510,8 +523,11 @@ s_lead_later (partition_t *self)
         return;
     }
     *ballot = self->ballot;
+    if (actor_send (self->self, self->self, &msg) != PG__STATUS__OK) {
+        partition_error (self, "cannot go on to lead");
+        return;
+    }
     self->lead_pending = self->ballot;
-    actor_send (self->self, self->self, &msg);
 }
 
 static void

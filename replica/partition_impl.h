@@ -69,9 +69,11 @@ typedef struct {
     uint64_t acked;                     //  durable there, all decrees <= this
     uint64_t learn_start;               //  learner: prepares reach it from here
     int64_t last_ok_ms;                 //  its last good answer
+    int64_t waiting_since_ms;           //  prepares outstanding, no ack progress since (0: none)
     bool stalled;                       //  an error: resend from acked at the tick
     int64_t request_ms;                 //  when we last asked meta about it
     int asked;                          //  0, or CT_REMOVE / CT_UPGRADE_TO_SECONDARY
+    bool upgrade_refused;               //  meta said no to its upgrade at our ballot
 } peer_t;
 
 //  A learner copying a checkpoint from its primary.
@@ -134,6 +136,7 @@ typedef struct {
     overlay_t *overlay;
     peer_t *peers [2 * PARTITION_MAX_MEMBERS];
     size_t npeers;
+    bool untracked;                     //  a member could not be made a peer: no commits
     uint64_t next_peer_id;
     int64_t last_prepare_ms;
     int64_t last_group_check_ms;
@@ -355,6 +358,12 @@ void
 //  as far as it is contiguous).
 uint64_t
     partition_verified (partition_t *self);
+
+//  After a new ballot: held prepares are answered now with the first
+//  decree not verified against the primary, which sends again from there
+//  (verified again at once), rather than waiting for its prepare timeout.
+void
+    partition_secondary_rebase (partition_t *self);
 
 //  Answers every held prepare with status (leaving the role).
 void

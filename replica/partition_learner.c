@@ -279,8 +279,18 @@ s_on_learn_reply (actor_t *actor, msg_t **reply_p, void *arg)
     }
     self->learn_refusals = 0;
     Pg__LearnReply *reply = msg_body (*reply_p);
+    if (reply->ballot < self->ballot) {
+        s_retry (self, RETRY_MS);       //  from before the primary's ballot moved
+        return;
+    }
     if (reply->ballot > self->ballot)
         partition_follow (self, reply->ballot);
+    if (reply->type == PG__LEARN_TYPE__LEARN_RESTART) {
+        log_notice ("%s: holds decrees %s never gave out: learning again from the commit point",
+                    actor_name (actor), self->config.primary);
+        partition_learn (self);
+        return;
+    }
     if (reply->last_committed > self->primary_committed)
         self->primary_committed = reply->last_committed;
     if (reply->type == PG__LEARN_TYPE__LEARN_DONE) {

@@ -61,12 +61,14 @@ s_peer_add (partition_t *self, const char *node, bool learner)
     if (self->npeers == sizeof self->peers / sizeof self->peers [0])
         return NULL;
     peer_t *peer = calloc (1, sizeof *peer);
+    if (!peer)
+        return NULL;
+    //  A node whose address does not resolve stays a peer that never
+    //  answers: a member still holds commits back, and is reported to meta
+    //  once silent, rather than left out of the commit rule.
     char name [64];
     partition_name (self->app_id, self->partition, name, sizeof name);
-    if (!peer || !(peer->actor = partition_lookup (self, node, name))) {
-        free (peer);
-        return NULL;
-    }
+    peer->actor = partition_lookup (self, node, name);
     peer->id = ++self->next_peer_id;
     snprintf (peer->node, sizeof peer->node, "%s", node);
     peer->learner = learner;
@@ -111,17 +113,21 @@ s_is_secondary (partition_t *self, const char *node)
 static void
 s_on_update_reply (actor_t *actor, msg_t **reply_p, void *arg)
 {
-    (void) arg;
     partition_t *self = actor_state (actor);
-    if (msg_status (*reply_p) != PG__STATUS__OK
-    ||  !msg_is (*reply_p, &pg__update_config_reply__descriptor)) {
+    peer_t *peer = s_peer_by_id (self, (uint64_t) (uintptr_t) arg);
+    int status = msg_status (*reply_p);
+    if (status != PG__STATUS__OK || !msg_is (*reply_p, &pg__update_config_reply__descriptor)) {
         //  Asked again a second later (peer->asked stays): meta refuses
         //  with reason while it sees things otherwise (a learner it does
         //  not think alive, a ballot it moved past), and is told at most
-        //  once a second meanwhile.
-        if (msg_status (*reply_p) != PG__STATUS__SHUTDOWN)
+        //  once a second meanwhile. A refusal at our ballot proves meta
+        //  did not upgrade the learner (any change moves the ballot): only
+        //  then may it stop counting (see the tick).
+        if (peer && peer->learner && status == PG__STATUS__INVALID_STATE)
+            peer->upgrade_refused = true;
+        if (status != PG__STATUS__SHUTDOWN)
             log_info ("%s: meta did not change the configuration: %s %s", actor_name (actor),
-                      status_name (msg_status (*reply_p)), msg_error (*reply_p));
+                      status_name (status), msg_error (*reply_p));
         return;
     }
     Pg__UpdateConfigReply *body = msg_body (*reply_p);
@@ -155,6 +161,7 @@ s_ask_meta (partition_t *self, peer_t *peer, int type)
                    (void *) (uintptr_t) peer->id) == PG__STATUS__OK) {
         peer->asked = type;
         peer->request_ms = now;
+        peer->upgrade_refused = false;  //  this ask may yet be taken
     }
 }
 
@@ -187,8 +194,7 @@ s_send_prepare (partition_t *self, peer_t *peer, uint64_t decree)
     req->partition_index = self->partition;
     req->ballot = self->ballot;
     req->decree = decree;
-    plist_entry_t *prev = plist_get (self->plist, decree - 1);
-    req->prev_ballot = prev ? prev->ballot : 0;
+    req->prev_ballot = plist_ballot (self->plist, decree - 1);
     req->last_committed = plist_committed (self->plist);
     req->mutation.len = entry->len;
     req->mutation.data = entry->len ? msg_memdup (msg, entry->bytes, entry->len) : NULL;
@@ -196,12 +202,17 @@ s_send_prepare (partition_t *self, peer_t *peer, uint64_t decree)
         msg_destroy (&msg);
         return 0;
     }
-    int rc = actor_ask (self->self, peer->actor, &msg, self->limits.prepare_timeout_ms,
-                        s_on_prepare_reply, (void *) (uintptr_t) peer->id);
+    int rc = peer->actor ? actor_ask (self->self, peer->actor, &msg, self->limits.prepare_timeout_ms,
+                                      s_on_prepare_reply, (void *) (uintptr_t) peer->id)
+                         : PG__STATUS__NO_ACTOR;
+    msg_destroy (&msg);
     if (rc != PG__STATUS__OK)
         peer->stalled = true;
-    else
+    else {
         peer->sent = decree;
+        if (!peer->waiting_since_ms)
+            peer->waiting_since_ms = actor_now_ms (self->self);
+    }
     return 0;
 }
 
@@ -246,9 +257,12 @@ s_on_prepare_reply (actor_t *actor, msg_t **reply_p, void *arg)
             peer->stalled = true;       //  a newer configuration: meta tells us soon
             return;
         }
-        peer->last_ok_ms = actor_now_ms (actor);
-        if (body->durable > peer->acked)
+        int64_t now = actor_now_ms (actor);
+        peer->last_ok_ms = now;
+        if (body->durable > peer->acked) {
             peer->acked = body->durable;
+            peer->waiting_since_ms = peer->acked >= peer->sent ? 0 : now;
+        }
         if (body->expected && body->expected <= peer->sent) {
             //  It misses a decree, or holds another history's entry
             //  before it (it was behind when we took over, or a prepare
@@ -274,6 +288,8 @@ s_on_prepare_reply (actor_t *actor, msg_t **reply_p, void *arg)
 void
 partition_primary_advance (partition_t *self)
 {
+    if (self->untracked)
+        return;
     uint64_t commit = plist_durable (self->plist);
     for (size_t i = 0; i < self->npeers; i++)
         if (self->peers [i]->counts && self->peers [i]->acked < commit)
@@ -351,9 +367,16 @@ partition_primary_members (partition_t *self)
             peer->asked = 0;
         }
         else
-        if (!s_peer_add (self, node, false))
-            log_error ("%s: cannot track secondary %s", actor_name (self->self), node);
+        if (!s_peer_add (self, node, false)) {
+            //  A member we do not track would be left out of the commit
+            //  rule: nothing commits until it is tracked (tried each tick).
+            log_error ("%s: cannot track secondary %s: commits wait", actor_name (self->self),
+                       node);
+            self->untracked = true;
+            return;
+        }
     }
+    self->untracked = false;
     for (size_t i = 0; i < self->npeers;) {
         peer_t *peer = self->peers [i];
         if (!peer->learner && !s_is_secondary (self, peer->node)) {
@@ -423,13 +446,14 @@ s_group_check (partition_t *self)
         req->ballot = self->ballot;
         req->primary = msg_strdup (msg, self->node);
         req->last_committed = plist_committed (self->plist);
-        plist_entry_t *entry = plist_get (self->plist, req->last_committed);
-        req->committed_ballot = entry ? entry->ballot : 0;
+        req->committed_ballot = plist_ballot (self->plist, req->last_committed);
         req->secondaries = msg_alloc (msg, (self->config.nsecondaries + 1) * sizeof (char *));
         for (size_t k = 0; req->secondaries && k < self->config.nsecondaries; k++)
             req->secondaries [req->n_secondaries++] = msg_strdup (msg, self->config.secondaries [k]);
-        actor_ask (self->self, peer->actor, &msg, self->limits.group_check_ms * 2,
-                   s_on_group_check_reply, (void *) (uintptr_t) peer->id);
+        if (peer->actor)
+            actor_ask (self->self, peer->actor, &msg, self->limits.group_check_ms * 2,
+                       s_on_group_check_reply, (void *) (uintptr_t) peer->id);
+        msg_destroy (&msg);
     }
 }
 
@@ -437,14 +461,24 @@ void
 partition_primary_tick (partition_t *self)
 {
     int64_t now = actor_now_ms (self->self);
+    if (self->untracked)
+        partition_primary_members (self);
     for (size_t i = 0; i < self->npeers;) {
         peer_t *peer = self->peers [i];
+        //  Silent: no answer, or answers that acknowledge nothing new while
+        //  prepares wait (a peer that replies but cannot take them).
         int64_t silent = now - peer->last_ok_ms;
+        if (peer->waiting_since_ms && now - peer->waiting_since_ms > silent)
+            silent = now - peer->waiting_since_ms;
         //  A counting learner holds commits back like a member: silent
-        //  that long, it is dropped (it is no member meta could remove).
+        //  that long, it is dropped (it is no member meta could remove),
+        //  unless we asked meta to upgrade it and meta did not say no: it
+        //  may be a member already, and a member must hold every commit.
         int64_t limit = peer->counts ? self->limits.prepare_timeout_ms
                                      : LEARNER_TIMEOUT_FACTOR * self->limits.prepare_timeout_ms;
-        if (peer->learner && silent > limit) {
+        bool upgrading = peer->asked == PG__CONFIG_TYPE__CT_UPGRADE_TO_SECONDARY
+                      && !peer->upgrade_refused;
+        if (peer->learner && silent > limit && !upgrading) {
             log_warning ("%s: learner %s silent for %" PRId64 " ms: dropped",
                          actor_name (self->self), peer->node, silent);
             s_peer_remove (self, peer);
@@ -739,12 +773,21 @@ partition_on_learn (partition_t *self, msg_t **msg_p)
         return;
     }
     peer->last_ok_ms = actor_now_ms (self->self);
-    //  Everything up to its durable decree is ours (all a learner holds
-    //  came from us), durably: as good as a prepare's ack.
-    if (req->durable_decree > peer->acked && req->durable_decree <= plist_last (self->plist))
-        peer->acked = req->durable_decree;
     uint64_t from = req->from_decree;
     uint64_t last = plist_last (self->plist);
+    if (req->ballot < self->ballot || from > last + 1) {
+        //  What it holds may be our log as it was at an older ballot, or
+        //  decrees we never gave out: it drops it (following our ballot)
+        //  and learns again from its commit point.
+        peer->counts = false;
+        msg_t *reply = s_learn_reply (self, PG__LEARN_TYPE__LEARN_RESTART, 0);
+        actor_reply (self->self, request, &reply);
+        return;
+    }
+    //  Everything up to its durable decree is ours (all a learner holds at
+    //  our ballot came from us), durably: as good as a prepare's ack.
+    if (req->durable_decree > peer->acked && req->durable_decree <= last)
+        peer->acked = req->durable_decree;
     int source = learn_source (from, last, plist_first (self->plist), self->flushed + 1);
     if (source == LEARN_FROM_DONE) {
         if (!peer->counts)

@@ -88,6 +88,17 @@ partition_drop_held (partition_t *self, int status, const char *why)
 }
 
 void
+partition_secondary_rebase (partition_t *self)
+{
+    waiter_t *w;
+    while ((w = partition_ring_head (&self->held))) {
+        s_answer (self, w->request, partition_verified (self) + 1);
+        msg_destroy (&w->request);
+        partition_ring_pop (&self->held);
+    }
+}
+
+void
 partition_secondary_advance (partition_t *self)
 {
     uint64_t acked = s_acked (self);

@@ -6,7 +6,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+//  The ballots of committed decrees, as runs (a decree from which on they
+//  were all of one ballot): kept for longer than the entries themselves, so
+//  a primary can name the ballot before any decree it sends.
+#define RUNS_MAX 64
+
+typedef struct {
+    uint64_t first;                     //  decree the run starts at
+    uint64_t ballot;
+} run_t;
+
 struct plist_t {
+    run_t runs [RUNS_MAX];              //  a ring, oldest at runs_first
+    size_t runs_first;
+    size_t runs_count;
     u64map_t *entries;                  //  decree -> plist_entry_t
     uint64_t committed;
     uint64_t last;                      //  highest held, >= committed
@@ -171,8 +184,14 @@ s_insert (plist_t *self, uint64_t ballot, uint64_t decree, uint8_t *bytes, size_
 int
 plist_put (plist_t *self, uint64_t ballot, uint64_t decree, const uint8_t *bytes, size_t len)
 {
-    if (decree <= self->committed)
+    if (decree <= self->committed) {
+        //  The entry is final, but the rule still holds: the primary of
+        //  `ballot` sent this decree, so what an older primary left above
+        //  it is not in the history (log replay after a flush past it meets
+        //  exactly this).
+        s_discard_older (self, decree, ballot);
         return PLIST_COMMITTED;
+    }
     plist_entry_t *old = u64map_get (self->entries, decree);
     if (old && old->ballot > ballot)
         return PLIST_OUTDATED;
@@ -279,6 +298,38 @@ s_prune (plist_t *self)
     }
 }
 
+static void
+s_run_note (plist_t *self, uint64_t decree, uint64_t ballot)
+{
+    if (self->runs_count) {
+        run_t *last = &self->runs [(self->runs_first + self->runs_count - 1) % RUNS_MAX];
+        if (last->ballot == ballot)
+            return;
+    }
+    if (self->runs_count == RUNS_MAX) {
+        self->runs_first = (self->runs_first + 1) % RUNS_MAX;
+        self->runs_count--;
+    }
+    self->runs [(self->runs_first + self->runs_count++) % RUNS_MAX] = (run_t) { decree, ballot };
+}
+
+uint64_t
+plist_ballot (plist_t *self, uint64_t decree)
+{
+    plist_entry_t *entry = u64map_get (self->entries, decree);
+    if (entry)
+        return entry->ballot;
+    if (decree > self->committed || !self->runs_count
+    ||  decree < self->runs [self->runs_first].first)
+        return 0;
+    for (size_t i = self->runs_count; i-- > 0;) {
+        run_t *run = &self->runs [(self->runs_first + i) % RUNS_MAX];
+        if (decree >= run->first)
+            return run->ballot;
+    }
+    return 0;
+}
+
 uint64_t
 plist_commit (plist_t *self, uint64_t decree, plist_fn *fn, void *ctx)
 {
@@ -287,6 +338,7 @@ plist_commit (plist_t *self, uint64_t decree, plist_fn *fn, void *ctx)
         decree = limit;
     while (self->committed < decree) {
         plist_entry_t *entry = u64map_get (self->entries, self->committed + 1);
+        s_run_note (self, entry->decree, entry->ballot);
         if (fn)
             fn (ctx, entry);
         if (self->first_kept > self->committed)
@@ -323,6 +375,7 @@ plist_restamp (plist_t *self, uint64_t ballot)
 void
 plist_reset (plist_t *self, uint64_t decree)
 {
+    self->runs_count = 0;               //  what came before the checkpoint is unknown
     //  Entries between the new and the old commit point count as
     //  uncommitted again; the kept ones below go.
     self->committed = 0;                //  so removals do not touch kept_bytes

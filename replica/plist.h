@@ -11,7 +11,7 @@
     - Taking an entry of ballot b at decree d discards every uncommitted
       entry above d of a ballot older than b: the primary of ballot b sends
       its decrees in order, so what an older primary left above d is not in
-      the new history.
+      the new history. This holds for a committed d too (replay meets it).
 
     Entries may have holes (a learner buffers prepares beyond what it has
     learned); the commit point only moves over a contiguous run.
@@ -63,6 +63,12 @@ uint64_t
 //  The entry at decree, or NULL.
 plist_entry_t *
     plist_get (plist_t *self, uint64_t decree);
+
+//  The ballot of decree's entry: held, or committed since the list was made
+//  (the ballots of the last 64 changes of ballot among committed decrees
+//  are kept even after their entries go). 0 if unknown.
+uint64_t
+    plist_ballot (plist_t *self, uint64_t decree);
 
 uint64_t
     plist_committed (plist_t *self);

@@ -25,6 +25,8 @@
 static const msg_kind_t s_kind_beacon = { "stub.beacon" };
 static const msg_kind_t s_kind_reopen = { "stub.reopen" };
 
+#define CLOSING_WAIT_MS 10000
+
 typedef struct {
     actor_t *actor;
     uint32_t app_id;
@@ -77,6 +79,8 @@ typedef struct {
 //  A replica being closed, and what to open in its place once it has.
 typedef struct {
     bool closed;                        //  its fini ran (its name may still be taken)
+    int64_t since_ms;                   //  when it was stopped
+    bool named;                         //  in the sync being applied
     bool reopen;
     uint32_t partition_count;
     char app_name [160];
@@ -107,6 +111,8 @@ s_close (stub_t *self, replica_t *r)
     log_info ("closing replica %u.%u", r->app_id, r->partition);
     uint64_t id = s_id (r->app_id, r->partition);
     closing_t *closing = calloc (1, sizeof *closing);
+    if (closing)
+        closing->since_ms = actor_now_ms (self->self);
     if (closing && u64map_put (self->closing, id, closing))
         free (closing);
     actor_stop (&r->actor);
@@ -152,10 +158,33 @@ s_open_later (stub_t *self, uint32_t app_id, uint32_t partition, uint32_t partit
     if (!closing)
         return false;
     closing->reopen = true;
+    closing->named = true;
     closing->partition_count = partition_count;
     snprintf (closing->app_name, sizeof closing->app_name, "%s", app_name);
     closing->config = *config;
     return true;
+}
+
+//  Every replica here stops serving at once (a lease that ended long ago),
+//  and none gets a lease again: the node's log failed, so a primary that
+//  has not appended since (and is not in ERROR) must not answer reads.
+static void
+s_revoke_leases (stub_t *self)
+{
+    self->lease_until = 0;
+    size_t cursor = 0;
+    uint64_t id;
+    void *value;
+    while (u64map_next (self->replicas, &cursor, &id, &value) == 0) {
+        replica_t *r = value;
+        partition_lease_t *body;
+        msg_t *msg = msg_new_local (&partition_kind_lease, sizeof *body, (void **) &body);
+        if (!msg)
+            continue;
+        body->until_ms = 0;
+        body->ballot = r->lease_ballot;
+        actor_send (self->self, r->actor, &msg);
+    }
 }
 
 static replica_t *
@@ -292,6 +321,9 @@ s_apply (stub_t *self, const Pg__BeaconReply *sync)
         r->seen = r->assigned = false;
         r->lease_ballot = 0;
     }
+    cursor = 0;
+    while (u64map_next (self->closing, &cursor, &id, &value) == 0)
+        ((closing_t *) value)->named = false;
     for (size_t i = 0; i < sync->n_assignments; i++) {
         const Pg__Assignment *a = sync->assignments [i];
         if (!a->config || a->partition_count == 0)
@@ -332,6 +364,14 @@ s_apply (stub_t *self, const Pg__BeaconReply *sync)
                 break;
             }
         }
+    }
+    //  A replica waiting to reopen that this sync no longer names stays
+    //  closed (unless a primary asked for it as a learner).
+    cursor = 0;
+    while (u64map_next (self->closing, &cursor, &id, &value) == 0) {
+        closing_t *closing = value;
+        if (closing->reopen && !closing->named && closing->config.role != ROLE_LEARNER)
+            closing->reopen = false;
     }
     self->config_version = self->retry_sync ? 0 : sync->config_version;
     self->retry_sync = false;
@@ -402,16 +442,19 @@ s_reopen (stub_t *self)
         size_t cursor = 0;
         uint64_t id;
         void *value;
+        int64_t now = actor_now_ms (self->self);
         while (u64map_next (self->closing, &cursor, &id, &value) == 0) {
             closing_t *closing = value;
-            if (!closing->closed)
+            //  Its "closed" could not be sent (out of memory): after a
+            //  while, its name being free says the same.
+            if (!closing->closed && now - closing->since_ms < CLOSING_WAIT_MS)
                 continue;
             char name [64];
             partition_name ((uint32_t) (id >> 32), (uint32_t) id, name, sizeof name);
             actor_t *old = rt_lookup (actor_rt (self->self), name);
             if (old) {
                 actor_unref (&old);
-                waiting = true;
+                waiting |= closing->closed;     //  freed within microseconds
                 continue;
             }
             u64map_take (self->closing, id);
@@ -465,7 +508,7 @@ s_on_beacon_reply (actor_t *actor, msg_t **reply_p, void *arg)
     //  Counted from when the beacon left: meta counts its grace from when
     //  it arrived, so our lease always ends first. Configurations first:
     //  a replica this reply demotes must hear that before any lease.
-    if (reply->lease_ms > 0 && sent_ms + reply->lease_ms > self->lease_until)
+    if (reply->lease_ms > 0 && !self->log_failed && sent_ms + reply->lease_ms > self->lease_until)
         self->lease_until = sent_ms + reply->lease_ms;
     s_apply (self, reply);
     size_t cursor = 0;
@@ -480,6 +523,8 @@ s_beacon (stub_t *self)
 {
     msg_t *tick = msg_new_local (&s_kind_beacon, 0, NULL);
     actor_send_after (self->self, self->beacon_ms, &tick);
+    if (u64map_size (self->closing))
+        s_reopen (self);
     if (self->beacon_in_flight)
         return;
     Pg__BeaconRequest *req;
@@ -552,6 +597,7 @@ s_receive (actor_t *actor, msg_t **msg_p)
                 log_error ("the node's log failed: every replica here stops; meta moves them "
                            "elsewhere; restart the server once its disk is sound");
                 self->log_failed = true;
+                s_revoke_leases (self);
             }
             free (r->learners);
             r->learners = NULL;

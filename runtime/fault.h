@@ -42,6 +42,10 @@
                                     configuration sync takes N ms longer
         clock.wall_offset_ms N      runtime/rtclock.c: the wall clock is off
                                     by N ms (negative: behind)
+        meta.drop_replies_to_port N meta/meta.c: meta's beacon replies to the
+                                    server listening on port N are lost
+        meta.drop_replies_to_ip N   meta/meta.c: ... to the server at IPv4
+                                    address N (a 32-bit number)
 */
 #ifndef RUNTIME_FAULT_H
 #define RUNTIME_FAULT_H

@@ -20,10 +20,11 @@
       network  cut a server off; split the servers in two; drop one way
                between two servers; cut a server off from meta only (its
                clients still reach it); or lose meta's replies to a server
-               (its beacons still arrive); healed after 1-5 s
+               while its beacons arrive (a fault point in meta: a packet
+               filter would stall TCP both ways); healed after 1-5 s
       disk     a server's fdatasync fails with EIO (its log fails: the
                server is restarted once the fault is gone) or is slow
-      idle     nobody writes or reads for 2-6 s, so holes do not heal by
+      idle     nobody writes or reads for 1.5-4 s, so holes do not heal by
                traffic
       stale    stale readers run (their remembered primaries go stale
                with every other fault)
@@ -59,6 +60,7 @@
 #include "tests/testutil.h"
 #include "data.pb-c.h"
 
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -427,6 +429,21 @@ static const char *const s_variant_names [F_KINDS][6] = {
     { "routing refreshed" }
 };
 
+//  What each server's fault file says, by the fault that put it there: a
+//  disk fault and meta's lost replies may be on at once on meta's server.
+enum { FF_DISK, FF_REPLIES, FF_SLOTS };
+static char s_fault_text [MAX_SERVERS][FF_SLOTS][64];
+
+static void
+s_set_faults (int server, int slot, const char *text)
+{
+    snprintf (s_fault_text [server][slot], sizeof s_fault_text [0][0], "%s", text);
+    char file [FF_SLOTS * 64 + 1] = "";
+    for (int i = 0; i < FF_SLOTS; i++)
+        strcat (file, s_fault_text [server][i]);
+    minicluster_fault (s_cluster, server, file);
+}
+
 static int
 s_rand (int n)
 {
@@ -560,8 +577,17 @@ s_start_fault (int kind)
                 int meta [1] = { 0 }, node [1] = { a };
                 rc = netns_partition (s_netns, meta, 1, node, 1);
             }
-            else
-                rc = netns_block (s_netns, 0, a);
+            else {
+                //  Above TCP: a packet filter would stall the connection
+                //  both ways (no acknowledgements), not lose replies only.
+                char text [64];
+                struct in_addr ip;
+                inet_pton (AF_INET, netns_addr (s_netns, a), &ip);
+                snprintf (text, sizeof text, "meta.drop_replies_to_ip %lu\n",
+                          (unsigned long) ntohl (ip.s_addr));
+                s_set_faults (0, FF_REPLIES, text);
+                f.servers [f.nservers++] = a;
+            }
             if (rc) {
                 s_log ("network: the fault did not apply");
                 netns_heal (s_netns);
@@ -587,14 +613,14 @@ s_start_fault (int kind)
                 snprintf (text, sizeof text, "log.fsync_eio\n");
             else
                 snprintf (text, sizeof text, "log.fsync_delay_ms %d\n", (int) s_rand_ms (50, 400));
-            minicluster_fault (s_cluster, a, text);
+            s_set_faults (a, FF_DISK, text);
             f.until_ms = now + (f.variant == 0 ? s_rand_ms (500, 2000) : s_rand_ms (2000, 5000));
             s_log ("disk: server %d %s for %" PRId64 " ms", a,
                    s_variant_names [F_DISK][f.variant], f.until_ms - now);
             break;
         }
         case F_IDLE: {
-            f.until_ms = now + s_rand_ms (2000, 6000);
+            f.until_ms = now + s_rand_ms (1500, 4000);
             atomic_store (&s_quiet_until_ms, f.until_ms);
             s_log ("idle: no operations for %" PRId64 " ms", f.until_ms - now);
             break;
@@ -624,10 +650,12 @@ s_end_fault (fault_t *f)
             break;
         case F_NETWORK:
             netns_heal (s_netns);
+            if (f->variant == 4)
+                s_set_faults (0, FF_REPLIES, "");
             s_network_busy = false;
             break;
         case F_DISK:
-            minicluster_fault (s_cluster, f->servers [0], "");
+            s_set_faults (f->servers [0], FF_DISK, "");
             //  A failed log stays failed: the operator restarts the server.
             if (f->variant == 0) {
                 minicluster_kill (s_cluster, f->servers [0]);
@@ -641,19 +669,27 @@ s_end_fault (fault_t *f)
     s_log ("%s over", s_kind_names [f->kind]);
 }
 
-//  The kind with the fewest faults so far among those asked for (ties at
-//  random), so every kind gets its share.
-static int
-s_next_kind (void)
+//  Starts a fault of the kind with the fewest so far among those asked for
+//  (ties at random), so every kind gets its share; if that kind cannot
+//  start now (its servers are all under faults, a network fault is on),
+//  the next fewest.
+static void
+s_start_next (void)
 {
-    int best = -1;
-    for (int k = 0; k < F_KINDS; k++) {
-        if (!s_opt.kinds [k] || k == F_STALE)
-            continue;
-        if (best < 0 || s_count [k] < s_count [best] || (s_count [k] == s_count [best] && s_rand (2)))
-            best = k;
+    bool tried [F_KINDS] = { false };
+    for (;;) {
+        int best = -1;
+        for (int k = 0; k < F_KINDS; k++) {
+            if (!s_opt.kinds [k] || k == F_STALE || tried [k])
+                continue;
+            if (best < 0 || s_count [k] < s_count [best]
+            ||  (s_count [k] == s_count [best] && s_rand (2)))
+                best = k;
+        }
+        if (best < 0 || s_start_fault (best))
+            return;
+        tried [best] = true;
     }
-    return best;
 }
 
 //  Runs faults until the time is up (in the main thread: it alone spawns
@@ -716,9 +752,7 @@ s_nemesis (int64_t until_ms)
             else
                 i++;
         if (now >= next_ms && s_nactive < s_opt.concurrent) {
-            int kind = s_next_kind ();
-            if (kind >= 0)
-                s_start_fault (kind);
+            s_start_next ();
             next_ms = now + s_rand_ms (500, 1500);
         }
         usleep (20000);

@@ -8,7 +8,11 @@
       must not lead again at its old ballot (finding 1);
     - a primary paused past the grace and resumed must not serve a read
       with a lease granted by the reply that deposes it (finding 3);
-    - a primary whose log fails must be replaced (finding 7);
+    - a server that hears no reply from meta (its beacons still arrive)
+      must be replaced (finding 7);
+    - a primary whose log fails must be replaced (finding 7), and serve no
+      read meanwhile, not even one that had nothing to append (found on
+      review);
     - a meta restarted with its clock behind must still be followed by
       every replica server (finding 8);
     - a RocksDB write stall on a primary must not stop its server's
@@ -364,7 +368,34 @@ typedef struct {
     rt_t *rt;
     actor_t *replica;
     uint32_t app_id;
+    uint32_t partition;
+    uint32_t partition_count;           //  0 is taken as 1
 } stale_reader_t;
+
+//  A client that keeps talking to `server`'s replica of partition p of
+//  table t, whatever happens: its runtime and that replica's address.
+static void
+s_stale_reader (stale_reader_t *reader, int server, uint32_t p, uint32_t partitions)
+{
+    s_primary_of ("t", p, &reader->app_id);
+    reader->partition = p;
+    reader->partition_count = partitions;
+    assert_int_equal (wiretypes_register (), 0);
+    reader->rt = rt_newf ("runtime\n    workers = 1\n    log_level = error\n");
+    assert_non_null (reader->rt);
+    char address [128];
+    snprintf (address, sizeof address, "%s/r.%u.%u", s_cluster->addresses [server],
+              reader->app_id, p);
+    reader->replica = rt_lookup (reader->rt, address);
+    assert_non_null (reader->replica);
+}
+
+static void
+s_stale_reader_close (stale_reader_t *reader)
+{
+    actor_unref (&reader->replica);
+    rt_destroy (&reader->rt);
+}
 
 //  A get sent straight to one replica, as a client with old routing does.
 //  Returns the status and, if OK, the value in out.
@@ -373,8 +404,8 @@ s_stale_get (stale_reader_t *r, const char *key, char *out, size_t size)
 {
     Pg__Route route = PG__ROUTE__INIT;
     route.app_id = r->app_id;
-    route.partition_index = 0;
-    route.partition_count = 1;
+    route.partition_index = r->partition;
+    route.partition_count = r->partition_count ? r->partition_count : 1;
     Pg__GetRequest *req;
     msg_t *msg = msg_new (&pg__get_request__descriptor, (void **) &req), *reply = NULL;
     req->route = msg_copy_body (msg, &route.base);
@@ -397,16 +428,9 @@ test_deposed_primary_serves_no_stale_read (void **state)
     stale_reader_t reader = { 0 };
     int old;
     pegasus_client_t *client = s_start (1, true, &old);
-    s_primary_of ("t", 0, &reader.app_id);
     assert_int_equal (pegasus_set (client, "k", 1, "s", 1, "old", 3, 0, 10000), PEGASUS_OK);
     //  The reader keeps the old primary's address.
-    assert_int_equal (wiretypes_register (), 0);
-    reader.rt = rt_newf ("runtime\n    workers = 1\n    log_level = error\n");
-    assert_non_null (reader.rt);
-    char address [128];
-    snprintf (address, sizeof address, "%s/r.%u.0", s_cluster->addresses [old], reader.app_id);
-    reader.replica = rt_lookup (reader.rt, address);
-    assert_non_null (reader.replica);
+    s_stale_reader (&reader, old, 0, 1);
     char value [64];
     assert_int_equal (s_stale_get (&reader, "k", value, sizeof value), PG__STATUS__OK);
     assert_string_equal (value, "old");
@@ -429,8 +453,63 @@ test_deposed_primary_serves_no_stale_read (void **state)
     }
     print_message ("deposed primary: %d stale reads, %d refused\n", stale, refused);
     assert_int_equal (stale, 0);
-    actor_unref (&reader.replica);
-    rt_destroy (&reader.rt);
+    s_stale_reader_close (&reader);
+    s_finish (&client);
+}
+
+//  Found on review: a server's log fails while its primary of one
+//  partition is idle (nothing appended there, so that replica is not in
+//  ERROR). Meta took the server out at once and another primary took
+//  writes, while the old one still held the lease of the reply to the
+//  very beacon that reported the failure, and served the old value until
+//  its stub applied the change (held back here by a slow sync).
+
+static void
+test_idle_primary_of_a_failed_log_serves_no_stale_read (void **state)
+{
+    (void) state;
+    int victim;
+    pegasus_client_t *client = s_start (2, true, &victim);
+    //  A key of partition 0 (led by the victim) and one of partition 1
+    //  (which the victim also holds: three servers, three replicas).
+    char keys [2][16];
+    for (int p = 0, i = 0; p < 2; i++) {
+        char key [16];
+        snprintf (key, sizeof key, "key%d", i);
+        if (key_partition (key_hash (key, strlen (key), "s", 1), 2) == (uint32_t) p)
+            snprintf (keys [p++], sizeof keys [0], "%s", key);
+    }
+    assert_int_equal (pegasus_set (client, keys [0], strlen (keys [0]), "s", 1, "old", 3, 0, 10000),
+                      PEGASUS_OK);
+    stale_reader_t reader = { 0 };
+    s_stale_reader (&reader, victim, 0, 2);
+    //  A write to partition 1 fails the victim's log; its syncs are slow.
+    assert_int_equal (minicluster_fault (s_cluster, victim,
+                                         "log.fsync_eio\nstub.apply_delay_ms 3000\n"), 0);
+    pegasus_set (client, keys [1], strlen (keys [1]), "s", 1, "x", 1, 0, 2000);
+    //  Once meta moved partition 0, a client that never wrote through the
+    //  old primary (which would put it in ERROR) writes the new value.
+    int64_t deadline = testutil_now_ms () + 20000;
+    while (s_primary_of ("t", 0, NULL) == victim && testutil_now_ms () < deadline)
+        usleep (20000);
+    pegasus_client_t *fresh = pegasus_client_open (s_cluster->meta, "t", 10000);
+    assert_non_null (fresh);
+    assert_int_equal (s_set_until (fresh, keys [0], "new", 20000), PEGASUS_OK);
+    pegasus_client_close (&fresh);
+    int stale = 0, refused = 0;
+    int64_t until = testutil_now_ms () + 3000;
+    char value [64];
+    while (testutil_now_ms () < until) {
+        int rc = s_stale_get (&reader, keys [0], value, sizeof value);
+        if (rc == PG__STATUS__OK && strcmp (value, "new"))
+            stale++;
+        else
+        if (rc != PG__STATUS__OK)
+            refused++;
+    }
+    print_message ("primary with a failed log: %d stale reads, %d refused\n", stale, refused);
+    assert_int_equal (stale, 0);
+    s_stale_reader_close (&reader);
     s_finish (&client);
 }
 
@@ -638,6 +717,36 @@ test_resumed_server_rejoins_cleanly (void **state)
     s_finish (&client);
 }
 
+//  ---------------------------------------------------------------------------
+//  Finding 7: a server whose beacons reach meta while meta's replies to it
+//  are lost has no lease, so its primaries serve nothing; but meta,
+//  hearing its beacons, kept it, and nobody failed over. (A packet filter
+//  cannot show this: with its acknowledgements dropped, TCP soon stops
+//  sending beacons too. Replies are lost above TCP: a queue that drops.)
+
+static void
+test_server_that_hears_no_reply_is_replaced (void **state)
+{
+    (void) state;
+    int victim;
+    pegasus_client_t *client = s_start (1, true, &victim);
+    assert_int_equal (pegasus_set (client, "a", 1, "s", 1, "1", 1, 0, 10000), PEGASUS_OK);
+    char text [64];
+    snprintf (text, sizeof text, "meta.drop_replies_to_port %s\n",
+              strrchr (s_cluster->addresses [victim], ':') + 1);
+    assert_int_equal (minicluster_fault (s_cluster, 0, text), 0);
+    int64_t start = testutil_now_ms (), until = start + 15000;
+    int primary;
+    while (((primary = s_primary_of ("t", 0, NULL)) == victim || primary < 0)
+       &&  testutil_now_ms () < until)
+        usleep (50000);
+    print_message ("a new primary %lld ms after meta's replies stopped reaching the old one\n",
+                   (long long) (testutil_now_ms () - start));
+    assert_true (primary > 0 && primary != victim);
+    assert_int_equal (s_set_until (client, "b", "1", 10000), PEGASUS_OK);
+    s_finish (&client);
+}
+
 int
 main (void)
 {
@@ -646,10 +755,13 @@ main (void)
         cmocka_unit_test_teardown (test_colocated_primary_restarted_leads_at_a_new_ballot, s_teardown),
         cmocka_unit_test_teardown (test_deposed_primary_serves_no_stale_read, s_teardown),
         cmocka_unit_test_teardown (test_primary_with_a_failed_log_is_replaced, s_teardown),
+        cmocka_unit_test_teardown (test_idle_primary_of_a_failed_log_serves_no_stale_read,
+                                   s_teardown),
         cmocka_unit_test_teardown (test_meta_restarted_with_its_clock_behind_is_followed, s_teardown),
         cmocka_unit_test_teardown (test_write_stall_does_not_stop_beacons, s_teardown),
         cmocka_unit_test_teardown (test_a_clients_huge_ballot_does_not_freeze_a_secondary, s_teardown),
         cmocka_unit_test_teardown (test_resumed_server_rejoins_cleanly, s_teardown),
+        cmocka_unit_test_teardown (test_server_that_hears_no_reply_is_replaced, s_teardown),
     };
     if (getenv ("TEST_FILTER"))
         cmocka_set_test_filter (getenv ("TEST_FILTER"));

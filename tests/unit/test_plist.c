@@ -276,6 +276,43 @@ test_replay_order (void **state)
     plist_destroy (&list);
 }
 
+//  Replay after a flush past decree 7: the log holds (7,b1), (8,b1), then
+//  (7,b2); 7 is committed already, yet (7,b2) still says the b1 entry at 8
+//  is not in the history.
+static void
+test_committed_entry_still_discards_older_above (void **state)
+{
+    (void) state;
+    plist_t *list = plist_new (7, 100, 1 << 20);
+    assert_int_equal (PUT (list, 1, 8, "old 8"), PLIST_ADDED);
+    assert_int_equal (PUT (list, 2, 7, "new 7"), PLIST_COMMITTED);
+    assert_null (plist_get (list, 8));
+    assert_int_equal (plist_last (list), 7);
+    plist_destroy (&list);
+}
+
+//  The ballot of committed decrees outlives their entries.
+static void
+test_ballot_of_committed_decrees (void **state)
+{
+    (void) state;
+    plist_t *list = plist_new (0, 0, 0);     //  keeps no committed entry
+    assert_int_equal (PUT (list, 1, 1, "a"), PLIST_ADDED);
+    assert_int_equal (PUT (list, 1, 2, "b"), PLIST_ADDED);
+    assert_int_equal (PUT (list, 3, 3, "c"), PLIST_ADDED);
+    for (uint64_t d = 1; d <= 3; d++)
+        plist_set_durable (list, d, d < 3 ? 1 : 3);
+    assert_int_equal (plist_commit (list, 3, NULL, NULL), 3);
+    assert_null (plist_get (list, 2));
+    assert_int_equal (plist_ballot (list, 1), 1);
+    assert_int_equal (plist_ballot (list, 2), 1);
+    assert_int_equal (plist_ballot (list, 3), 3);
+    assert_int_equal (plist_ballot (list, 4), 0);       //  not held
+    assert_int_equal (PUT (list, 3, 4, "d"), PLIST_ADDED);
+    assert_int_equal (plist_ballot (list, 4), 3);
+    plist_destroy (&list);
+}
+
 static void
 test_many_entries (void **state)
 {
@@ -297,6 +334,8 @@ main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_append_and_commit),
+        cmocka_unit_test (test_committed_entry_still_discards_older_above),
+        cmocka_unit_test (test_ballot_of_committed_decrees),
         cmocka_unit_test (test_keep_bytes),
         cmocka_unit_test (test_put_rules),
         cmocka_unit_test (test_holes),

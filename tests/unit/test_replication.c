@@ -294,6 +294,7 @@ test_secondary_never_acks_an_older_ballots_entry (void **state)
 //  test opens the learner itself, when it chooses).
 
 static _Atomic int s_upgrades;          //  UPGRADE_TO_SECONDARY requests meta took
+static _Atomic bool s_meta_silent;      //  meta takes requests but never answers
 static _Atomic int s_add_learners;      //  AddLearner requests B's stub took
 static char s_primary_node [64], s_learner_node [64];
 
@@ -306,6 +307,10 @@ s_meta_receive (actor_t *self, msg_t **msg_p)
     if (req->type != PG__CONFIG_TYPE__CT_UPGRADE_TO_SECONDARY) {
         actor_reply_error (self, *msg_p, PG__STATUS__INVALID_STATE, "not in this test");
         return;
+    }
+    if (atomic_load (&s_meta_silent)) {
+        atomic_fetch_add (&s_upgrades, 1);
+        return;                         //  taken, maybe; the answer is lost
     }
     Pg__UpdateConfigReply *body;
     msg_t *reply = msg_new (&pg__update_config_reply__descriptor, (void **) &body);
@@ -355,6 +360,7 @@ s_pair_new (pair_t *p, const char *extra)
     assert_non_null (p->stub);
     atomic_store (&s_upgrades, 0);
     atomic_store (&s_add_learners, 0);
+    atomic_store (&s_meta_silent, false);
 }
 
 static void
@@ -513,6 +519,138 @@ test_learner_never_commits_a_superseded_version (void **state)
     s_pair_destroy (&p);
 }
 
+//  Found on review: a learner that counts, and that the primary asked meta
+//  to make a member, went silent; the primary dropped it after its prepare
+//  timeout and committed without it. But meta may have made it a member
+//  already (its answer was slow or lost): a member lacking a committed
+//  write. While the upgrade may have been taken, the learner counts.
+static void
+test_a_learner_being_upgraded_is_not_dropped (void **state)
+{
+    (void) state;
+    pair_t p;
+    s_pair_new (&p, NULL);
+    atomic_store (&s_meta_silent, true);
+    partition_config_t config = { .ballot = 1, .role = ROLE_PRIMARY, .max_replica_count = 1 };
+    snprintf (config.primary, sizeof config.primary, "%s", s_primary_node);
+    s_node_spawn_with (&p.a, &config, p.meta);
+    assert_int_equal (s_client_set (&p.a, "k0", "v0"), PG__STATUS__OK);
+    s_add_learner (&p, 1);
+    partition_config_t learner = { .ballot = 1, .role = ROLE_LEARNER, .max_replica_count = 2 };
+    snprintf (learner.primary, sizeof learner.primary, "%s", s_primary_node);
+    s_node_spawn (&p.b, &learner);
+    assert_true (testutil_wait (s_upgraded, NULL, 20000));
+    //  The learner stops answering; a write must not be acknowledged
+    //  without it while meta may have made it a member.
+    actor_stop (&p.b.part);
+    static Pg__Route route = { PROTOBUF_C_MESSAGE_INIT (&pg__route__descriptor), 1, 0, 1 };
+    Pg__SetRequest *req;
+    msg_t *msg = msg_new (&pg__set_request__descriptor, (void **) &req), *reply = NULL;
+    req->route = &route;
+    req->hash_key = (ProtobufCBinaryData) { 2, (uint8_t *) msg_strdup (msg, "k1") };
+    req->value = (ProtobufCBinaryData) { 2, (uint8_t *) msg_strdup (msg, "v1") };
+    int rc = rt_call (p.a.rt, p.a.part, &msg, 5000, &reply);
+    msg_destroy (&reply);
+    assert_int_not_equal (rc, PG__STATUS__OK);
+    s_pair_destroy (&p);
+}
+
+//  Found on review: a learner held entries its primary had given it at
+//  ballot 1 and not committed; the primary was deposed, gave those
+//  decrees other content as a secondary, and led again at ballot 3. The
+//  learner, hearing ballot 3 first from a prepare, kept its old entries
+//  and committed them with the new commit point. The test plays the
+//  primary: "r.1.0" on node A, answering the learner as scripted.
+
+static _Atomic int s_phase;             //  1: ballot 1's history; 2: ballot 3's
+static _Atomic int s_learn_asks;
+
+static void
+s_learn_entry (msg_t *reply, Pg__LearnReply *body, uint64_t decree, uint64_t ballot,
+               const char *key, const char *value)
+{
+    size_t len;
+    uint8_t *bytes = s_mutation (key, value, &len);
+    Pg__LearnEntry *e = msg_alloc (reply, sizeof *e);
+    pg__learn_entry__init (e);
+    e->decree = decree;
+    e->ballot = ballot;
+    e->mutation.data = msg_memdup (reply, bytes, len);
+    e->mutation.len = len;
+    free (bytes);
+    body->entries [body->n_entries++] = e;
+}
+
+static void
+s_scripted_primary (actor_t *self, msg_t **msg_p)
+{
+    if (!msg_is (*msg_p, &pg__learn_request__descriptor) || !msg_is_request (*msg_p))
+        return;
+    Pg__LearnRequest *req = msg_body (*msg_p);
+    atomic_fetch_add (&s_learn_asks, 1);
+    Pg__LearnReply *body;
+    msg_t *reply = msg_new (&pg__learn_reply__descriptor, (void **) &body);
+    body->entries = msg_alloc (reply, 4 * sizeof *body->entries);
+    bool second = atomic_load (&s_phase) == 2;
+    body->ballot = second ? 3 : 1;
+    body->last_committed = second ? 3 : 1;
+    uint64_t last = second ? 3 : 2;
+    if (req->ballot < body->ballot)
+        body->type = PG__LEARN_TYPE__LEARN_RESTART;
+    else
+    if (req->from_decree > last)
+        body->type = PG__LEARN_TYPE__LEARN_DONE;
+    else {
+        body->type = PG__LEARN_TYPE__LEARN_MUTATIONS;
+        for (uint64_t d = req->from_decree; d <= last; d++)
+            if (d == 1)
+                s_learn_entry (reply, body, 1, 1, "a", "1");
+            else
+            if (d == 2)
+                s_learn_entry (reply, body, 2, second ? 3 : 1, "k", second ? "new" : "old");
+            else
+                s_learn_entry (reply, body, 3, 3, "j", "x");
+    }
+    actor_reply (self, *msg_p, &reply);
+}
+
+static const actor_ops_t s_scripted_ops = { "scripted-primary", NULL, s_scripted_primary, NULL };
+
+static bool
+s_asked_twice (void *ctx)
+{
+    (void) ctx;
+    return atomic_load (&s_learn_asks) >= 2;
+}
+
+static void
+test_learner_drops_an_old_ballots_entries (void **state)
+{
+    (void) state;
+    pair_t p;
+    s_pair_new (&p, NULL);
+    atomic_store (&s_phase, 1);
+    atomic_store (&s_learn_asks, 0);
+    actor_t *primary = actor_spawn (p.a.rt, "r.1.0", &s_scripted_ops, NULL, NULL);
+    assert_non_null (primary);
+    partition_config_t learner = { .ballot = 1, .role = ROLE_LEARNER, .max_replica_count = 3 };
+    snprintf (learner.primary, sizeof learner.primary, "%s", s_primary_node);
+    s_node_spawn (&p.b, &learner);
+    //  It learned decrees 1 (committed) and 2 (k = old, not committed).
+    assert_true (testutil_wait (s_asked_twice, NULL, 10000));
+    //  The primary now leads at ballot 3, where decree 2 is k = new; its
+    //  first word to the learner is a prepare of decree 3, committing 3.
+    atomic_store (&s_phase, 2);
+    prepared_t r = s_prepare (&p.b, 3, 3, 3, 3, "j", "x");
+    assert_int_equal (r.status, PG__STATUS__OK);
+    usleep (1500000);                   //  learning catches up meanwhile
+    char value [64];
+    s_node_read_applied (&p.b, "k", value, sizeof value);
+    assert_string_not_equal (value, "old");
+    actor_stop (&primary);
+    s_pair_destroy (&p);
+}
+
 int
 main (void)
 {
@@ -520,6 +658,8 @@ main (void)
         cmocka_unit_test (test_secondary_never_acks_an_older_ballots_entry),
         cmocka_unit_test (test_learner_is_never_upgraded_with_a_hole),
         cmocka_unit_test (test_learner_never_commits_a_superseded_version),
+        cmocka_unit_test (test_a_learner_being_upgraded_is_not_dropped),
+        cmocka_unit_test (test_learner_drops_an_old_ballots_entries),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
