@@ -447,15 +447,9 @@ partition_follow (partition_t *self, uint64_t ballot)
     self->verified = self->plist ? plist_committed (self->plist) : 0;
     if (!self->plist)
         return;
-    //  A learner's entries above its commit point are its primary's log
-    //  as it was at the old ballot; at a new one that primary may have
-    //  given those decrees other content (it was deposed and led again
-    //  meanwhile): they go, and learning fills them from the new history.
-    if (self->role == ROLE_LEARNER) {
-        partition_drop_held (self, PG__STATUS__INVALID_STATE, "the primary's ballot changed");
-        plist_truncate (self->plist, plist_committed (self->plist));
-    }
-    else
+    //  (A learner keeps its entries: within its primary's term they stay
+    //  the primary's history, and the primary counts its acks; another
+    //  term is what drops them: partition_learner_term.)
     if (self->role == ROLE_SECONDARY)
         partition_secondary_rebase (self);
 }
@@ -467,6 +461,8 @@ partition_apply_config (partition_t *self, const partition_config_t *config)
         return;                         //  we already follow a newer one
     bool changed = config->ballot > self->ballot || config->role != self->role
                 || strcmp (config->primary, self->config.primary);
+    char primary_before [PARTITION_ADDRESS];
+    snprintf (primary_before, sizeof primary_before, "%s", self->config.primary);
     partition_follow (self, config->ballot);
     self->config = *config;
     if (self->state != PARTITION_READY)
@@ -497,9 +493,17 @@ partition_apply_config (partition_t *self, const partition_config_t *config)
         return;
     }
     self->needs_ballot = false;
+    //  A learner starts learning anew when it becomes one or follows
+    //  another primary; a new ballot of the same primary changes nothing
+    //  it holds (its term does: partition_learner_term).
+    bool restart = config->role == ROLE_LEARNER
+                && (old != ROLE_LEARNER || strcmp (primary_before, config->primary));
     partition_set_role (self, config->role);
-    if (config->role == ROLE_LEARNER && (changed || !self->learning))
+    if (config->role == ROLE_LEARNER && restart)
         partition_learn (self);
+    else
+    if (config->role == ROLE_LEARNER)
+        partition_learner_tick (self);
     if (changed)
         partition_report (self);
 }

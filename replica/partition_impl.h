@@ -146,6 +146,8 @@ typedef struct {
     wring_t held;                       //  prepare replies waiting for the log
     uint64_t primary_committed;         //  the commit point heard from the primary
     uint64_t verified;                  //  secondary: our log is the primary's up to here
+    uint64_t term;                      //  primary: the ballot it last became primary at
+    uint64_t learn_term;                //  learner: the primary's term its entries came from
     uint64_t learn_signature;
     bool learning;                      //  a learn ask is in flight
     int learn_refusals;                 //  in a row: the primary dropped us
@@ -353,6 +355,11 @@ void
 //  The log made more durable: answer held prepares, apply.
 void
     partition_secondary_advance (partition_t *self);
+
+//  A learner hears its primary's term: entries learned in another term are
+//  not this one's history (the primary was deposed and led again) and go.
+void
+    partition_learner_term (partition_t *self, uint64_t term);
 
 //  How far our log is known to be the current primary's (a learner's:
 //  as far as it is contiguous).

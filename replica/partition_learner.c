@@ -279,15 +279,13 @@ s_on_learn_reply (actor_t *actor, msg_t **reply_p, void *arg)
     }
     self->learn_refusals = 0;
     Pg__LearnReply *reply = msg_body (*reply_p);
-    if (reply->ballot < self->ballot) {
-        s_retry (self, RETRY_MS);       //  from before the primary's ballot moved
-        return;
-    }
     if (reply->ballot > self->ballot)
         partition_follow (self, reply->ballot);
+    partition_learner_term (self, reply->term);
     if (reply->type == PG__LEARN_TYPE__LEARN_RESTART) {
-        log_notice ("%s: holds decrees %s never gave out: learning again from the commit point",
-                    actor_name (actor), self->config.primary);
+        log_notice ("%s: %s says what it holds is of another term, or never given out: "
+                    "learning again from the commit point", actor_name (actor),
+                    self->config.primary);
         partition_learn (self);
         return;
     }
@@ -347,6 +345,7 @@ s_ask (partition_t *self)
     req->learner = msg_strdup (msg, self->node);
     req->from_decree = plist_contiguous (self->plist) + 1;
     req->durable_decree = plist_durable (self->plist);
+    req->term = self->learn_term;
     req->signature = self->learn_signature;
     if (actor_ask (self->self, primary, &msg, LEARN_TIMEOUT_MS, s_on_learn_reply,
                    (void *) (uintptr_t) self->learn_signature) == PG__STATUS__OK)
@@ -366,12 +365,28 @@ partition_learn (partition_t *self)
     partition_drop_held (self, PG__STATUS__INVALID_STATE, "learning again");
     plist_truncate (self->plist, plist_committed (self->plist));
     partition_copy_abort (self);
+    self->learn_term = 0;
     self->learn_signature = rtrand_next (actor_random (self->self)) | 1;
     self->learning = false;
     self->learn_refusals = 0;
     log_info ("%s: learning from %s from decree %" PRIu64, actor_name (self->self),
               self->config.primary, plist_committed (self->plist) + 1);
     s_ask (self);
+}
+
+void
+partition_learner_term (partition_t *self, uint64_t term)
+{
+    if (self->role != ROLE_LEARNER || !term || term == self->learn_term)
+        return;
+    if (self->learn_term) {
+        log_notice ("%s: %s leads in another term (%" PRIu64 ", was %" PRIu64 "): what was "
+                    "learned above the commit point goes", actor_name (self->self),
+                    self->config.primary, term, self->learn_term);
+        partition_drop_held (self, PG__STATUS__INVALID_STATE, "the primary's term changed");
+        plist_truncate (self->plist, plist_committed (self->plist));
+    }
+    self->learn_term = term;
 }
 
 void

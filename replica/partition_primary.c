@@ -195,6 +195,7 @@ s_send_prepare (partition_t *self, peer_t *peer, uint64_t decree)
     req->ballot = self->ballot;
     req->decree = decree;
     req->prev_ballot = plist_ballot (self->plist, decree - 1);
+    req->term = self->term;
     req->last_committed = plist_committed (self->plist);
     req->mutation.len = entry->len;
     req->mutation.data = entry->len ? msg_memdup (msg, entry->bytes, entry->len) : NULL;
@@ -396,6 +397,7 @@ partition_become_primary (partition_t *self)
 {
     partition_set_role (self, ROLE_PRIMARY);
     self->serving = false;
+    self->term = self->ballot;          //  reconciliation may change our log: a new term
     //  Reconciliation: what lies past a hole was never acknowledged (a
     //  commit needs every decree below it); the rest is prepared again
     //  under our ballot, so a member that holds an older primary's version
@@ -447,6 +449,7 @@ s_group_check (partition_t *self)
         req->primary = msg_strdup (msg, self->node);
         req->last_committed = plist_committed (self->plist);
         req->committed_ballot = plist_ballot (self->plist, req->last_committed);
+        req->term = self->term;
         req->secondaries = msg_alloc (msg, (self->config.nsecondaries + 1) * sizeof (char *));
         for (size_t k = 0; req->secondaries && k < self->config.nsecondaries; k++)
             req->secondaries [req->n_secondaries++] = msg_strdup (msg, self->config.secondaries [k]);
@@ -602,6 +605,7 @@ s_learn_reply (partition_t *self, int type, size_t entries)
         return NULL;
     body->type = type;
     body->ballot = self->ballot;
+    body->term = self->term;
     body->last_committed = plist_committed (self->plist);
     if (entries && !(body->entries = msg_alloc (reply, entries * sizeof *body->entries)))
         msg_destroy (&reply);
@@ -775,17 +779,19 @@ partition_on_learn (partition_t *self, msg_t **msg_p)
     peer->last_ok_ms = actor_now_ms (self->self);
     uint64_t from = req->from_decree;
     uint64_t last = plist_last (self->plist);
-    if (req->ballot < self->ballot || from > last + 1) {
-        //  What it holds may be our log as it was at an older ballot, or
-        //  decrees we never gave out: it drops it (following our ballot)
-        //  and learns again from its commit point.
+    if ((req->term && req->term != self->term) || from > last + 1) {
+        //  What it holds is our log as it was in another of our terms, or
+        //  decrees we never gave out: it drops it and learns again from its
+        //  commit point, and what it acknowledged counts no more.
         peer->counts = false;
+        peer->acked = 0;
+        peer->sent = plist_last (self->plist);
         msg_t *reply = s_learn_reply (self, PG__LEARN_TYPE__LEARN_RESTART, 0);
         actor_reply (self->self, request, &reply);
         return;
     }
-    //  Everything up to its durable decree is ours (all a learner holds at
-    //  our ballot came from us), durably: as good as a prepare's ack.
+    //  Everything up to its durable decree is ours (all a learner holds in
+    //  our term came from us), durably: as good as a prepare's ack.
     if (req->durable_decree > peer->acked && req->durable_decree <= last)
         peer->acked = req->durable_decree;
     int source = learn_source (from, last, plist_first (self->plist), self->flushed + 1);

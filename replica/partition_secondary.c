@@ -16,8 +16,9 @@
     decree to send again from (verified + 1).
 
     A learner keeps prepares beyond a hole (learning fills it): all it
-    holds comes from its primary, by prepares or learning, so it counts
-    as verified as far as it is contiguous. Answers come once our log
+    holds comes from its primary in one term of its primary (entries of
+    another term go: partition_learner_term), by prepares or learning, so
+    it counts as verified as far as it is contiguous. Answers come once our log
     holds the decrees durably, cumulative, so one lost answer costs
     nothing. What the primary says is committed is applied as far as it
     is verified and durable here.
@@ -171,6 +172,7 @@ partition_on_prepare (partition_t *self, msg_t **msg_p)
     Pg__PrepareRequest *req = msg_body (request);
     if (s_check_ballot (self, request, req->ballot))
         return;
+    partition_learner_term (self, req->term);
     if (req->decree == 0
     ||  mutation_walk (req->mutation.data, req->mutation.len, NULL, NULL) < 0) {
         partition_fail (self, request, PG__STATUS__BAD_MESSAGE,
@@ -223,6 +225,7 @@ partition_on_group_check (partition_t *self, msg_t *request)
     Pg__GroupCheckRequest *req = msg_body (request);
     if (s_check_ballot (self, request, req->ballot))
         return;
+    partition_learner_term (self, req->term);
     if (req->last_committed > self->primary_committed)
         self->primary_committed = req->last_committed;
     //  The primary's commit point with its ballot is a predecessor check

@@ -115,11 +115,17 @@ typedef struct {
     uint32_t key;
     uint8_t kind;                       //  lincheck_kind_t
     uint8_t outcome;                    //  lincheck_outcome_t
+    uint8_t client;                     //  CLIENT_*
+    int8_t server;                      //  a stale read: the server that answered
     bool present;
     int64_t value;
     int64_t invoke_us;
     int64_t complete_us;
+    int status;                         //  the client's status
 } record_t;
+
+enum { CLIENT_WRITER, CLIENT_READER, CLIENT_STALE, CLIENT_FINAL };
+static const char *const s_client_names [] = { "writer", "reader", "stale reader", "final read" };
 
 static minicluster_t *s_cluster;
 static netns_t *s_netns;
@@ -237,15 +243,17 @@ s_parse_value (const void *value, size_t len)
 //  Clients
 
 static void
-s_read (uint32_t key)
+s_read (uint32_t key, int client)
 {
     char text [32];
     s_key_text (key, text, sizeof text);
-    record_t r = { .key = key, .kind = LINCHECK_READ, .invoke_us = s_now_us () };
+    record_t r = { .key = key, .kind = LINCHECK_READ, .client = (uint8_t) client, .server = -1,
+                   .invoke_us = s_now_us () };
     void *value = NULL;
     size_t len = 0;
     int rc = pegasus_get (s_client, text, strlen (text), "s", 1, &value, &len, OP_TIMEOUT_MS);
     r.complete_us = s_now_us ();
+    r.status = rc;
     if (rc == PEGASUS_OK || rc == PEGASUS_NOT_FOUND) {
         r.outcome = LINCHECK_OK;
         r.present = rc == PEGASUS_OK;
@@ -283,6 +291,7 @@ typedef struct {
 typedef struct {
     uint32_t app_id;
     actor_t *primaries [MAX_PARTITIONS];
+    int8_t servers [MAX_PARTITIONS];    //  which server each is
     int64_t refreshed_ms;
 } routing_t;
 
@@ -302,6 +311,10 @@ s_routing_refresh (routing_t *routing)
         char address [400];
         snprintf (address, sizeof address, "%s/r.%u.%zu", parts [i].primary, info.app_id, i);
         routing->primaries [i] = rt_lookup (s_rt, address);
+        routing->servers [i] = -1;
+        for (int k = 0; k <= s_cluster->nreplicas; k++)
+            if (!strcmp (s_cluster->addresses [k], parts [i].primary))
+                routing->servers [i] = (int8_t) k;
     }
     free (parts);
     routing->refreshed_ms = testutil_now_ms ();
@@ -329,9 +342,11 @@ s_stale_read (routing_t *routing, uint32_t key)
     req->route = msg_copy_body (msg, &route.base);
     req->hash_key = (ProtobufCBinaryData) { strlen (text), (uint8_t *) msg_strdup (msg, text) };
     req->sort_key = (ProtobufCBinaryData) { 1, (uint8_t *) msg_strdup (msg, "s") };
-    record_t r = { .key = key, .kind = LINCHECK_READ, .invoke_us = s_now_us () };
+    record_t r = { .key = key, .kind = LINCHECK_READ, .client = CLIENT_STALE,
+                   .server = routing->servers [p], .invoke_us = s_now_us () };
     int rc = rt_call (s_rt, replica, &msg, 1000, &reply);
     r.complete_us = s_now_us ();
+    r.status = rc;
     pthread_mutex_lock (&s_lock);
     s_stale_sent++;
     if (rc == PG__STATUS__OK || rc == PG__STATUS__NOT_FOUND)
@@ -362,7 +377,7 @@ s_worker (void *arg)
             continue;
         uint32_t key = (uint32_t) (rand_r (&w->seed) % (unsigned) s_opt.keys);
         if (w->role == 1) {
-            s_read (key);
+            s_read (key, CLIENT_READER);
             continue;
         }
         if (w->role == 2) {
@@ -376,6 +391,7 @@ s_worker (void *arg)
         s_key_text (key, text, sizeof text);
         bool del = rand_r (&w->seed) % 10 == 0;
         record_t r = { .key = key, .kind = del ? LINCHECK_DELETE : LINCHECK_WRITE,
+                       .client = CLIENT_WRITER, .server = -1,
                        .value = (int64_t) (w->id + 1) * 1000000000LL + ++counter,
                        .invoke_us = s_now_us () };
         snprintf (value, sizeof value, "%" PRId64, r.value);
@@ -383,6 +399,7 @@ s_worker (void *arg)
                      : pegasus_set (s_client, text, strlen (text), "s", 1, value, strlen (value), 0,
                                     OP_TIMEOUT_MS);
         r.complete_us = s_now_us ();
+        r.status = rc;
         r.outcome = rc == PEGASUS_OK ? LINCHECK_OK
                   : s_definitely_not_run (rc) ? LINCHECK_FAIL : LINCHECK_UNKNOWN;
         if (rc != PEGASUS_OK && rc >= 0 && rc < 64) {
@@ -765,6 +782,34 @@ s_nemesis (int64_t until_ms)
 
 //  ---------------------------------------------------------------------------
 
+//  Every operation on one key, in invoke order, with times since the start
+//  (as the fault log gives them): what a failed verdict is read against.
+static void
+s_dump_key (uint32_t key)
+{
+    printf ("  history of key %u (times in s since the start; faults are logged above):\n", key);
+    static const char *const kinds [] = { "write", "read", "cas", "delete" };
+    static const char *const outcomes [] = { "ok", "refused", "unknown" };
+    for (size_t i = 0; i < s_nrecords; i++) {
+        record_t *r = &s_records [i];
+        if (r->key != key)
+            continue;
+        printf ("    %9.3f..%9.3f  %-12s %-6s %-7s", (double) (r->invoke_us - s_start_us) / 1e6,
+                (double) (r->complete_us - s_start_us) / 1e6, s_client_names [r->client],
+                kinds [r->kind], outcomes [r->outcome]);
+        if (r->kind == LINCHECK_WRITE)
+            printf (" %" PRId64, r->value);
+        else
+        if (r->kind == LINCHECK_READ)
+            r->present ? printf (" -> %" PRId64, r->value) : printf (" -> absent");
+        if (r->server >= 0)
+            printf (" (from server %d)", r->server);
+        if (r->status)
+            printf (" [%s]", pegasus_status_name (r->status));
+        printf ("\n");
+    }
+}
+
 static int
 s_parse_kinds (const char *text)
 {
@@ -910,7 +955,7 @@ main (int argc, char **argv)
     for (int i = 0; i < nworkers; i++)
         pthread_join (workers [i], NULL);
     for (int k = 0; k < s_opt.keys; k++)
-        s_read ((uint32_t) k);
+        s_read ((uint32_t) k, CLIENT_FINAL);
     double elapsed = s_elapsed ();
     lincheck_t *history = lincheck_new ();
     for (size_t i = 0; history && i < s_nrecords; i++) {
@@ -978,8 +1023,10 @@ main (int argc, char **argv)
     printf ("  verdict:      %s (%zu keys, %zu operations, %" PRIu64 " search steps, %" PRId64 " ms)\n",
             lincheck_result_name (verdict.result), verdict.keys_checked, verdict.ops_checked,
             verdict.steps, check_ms);
-    if (verdict.result != LINCHECK_LINEARIZABLE)
+    if (verdict.result != LINCHECK_LINEARIZABLE) {
         printf ("  key %s: %s\n", verdict.key, verdict.explanation);
+        s_dump_key ((uint32_t) verdict.key_id);
+    }
     lincheck_destroy (&history);
     status = verdict.result == LINCHECK_LINEARIZABLE && enough && healed && !s_restart_failures
           && !s_crashes ? 0 : 1;
