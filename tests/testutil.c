@@ -1,5 +1,6 @@
 /*  testutil: see testutil.h. */
 #include "tests/testutil.h"
+#include "runtime/fault.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -166,4 +167,12 @@ testutil_free_port (void)
         port = ntohs (addr.sin_port);
     close (fd);
     return port;
+}
+
+void
+testutil_faults_off (void)
+{
+    zconfig_t *none = zconfig_str_load ("");
+    fault_configure (none);
+    zconfig_destroy (&none);
 }

@@ -27,6 +27,11 @@ char *
 void
     testutil_rmdir (const char *path);
 
+//  Turns every fault point of this process off (a config without the
+//  key), so one test's faults never leak into the next.
+void
+    testutil_faults_off (void);
+
 //  Starts argv[0] (a path) with its stdout connected to a pipe; returns the
 //  pid and sets *out_fd to the pipe's read end. -1 on failure.
 pid_t

@@ -40,9 +40,7 @@ static int
 s_teardown (void **state)
 {
     fixture_t *f = *state;
-    zconfig_t *none = zconfig_str_load ("");
-    fault_configure (none);
-    zconfig_destroy (&none);
+    testutil_faults_off ();
     testutil_rmdir (f->dir);
     free (f->dir);
     free (f);

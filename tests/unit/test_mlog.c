@@ -391,9 +391,7 @@ test_fsync_faults (void **state)
     assert_non_null (log);
     assert_int_equal (seen.n, 5);
     mlog_close (&log);
-    zconfig_t *none = zconfig_str_load ("");
-    fault_configure (none);
-    zconfig_destroy (&none);
+    testutil_faults_off ();
     testutil_rmdir (dir);
     free (dir);
 }

@@ -108,9 +108,7 @@ static int
 s_teardown (void **state)
 {
     fixture_t *f = *state;
-    zconfig_t *none = zconfig_str_load ("");
-    fault_configure (none);
-    zconfig_destroy (&none);
+    testutil_faults_off ();
     s_stop (f);
     rt_destroy (&f->rt);
     db_env_destroy (&f->env);
