@@ -49,31 +49,9 @@ stop() {
 }
 trap 'stop; rm -rf "$work"' EXIT
 
-# Four consecutive free ports: bind a listener to each to be sure.
-free_base() {
-    python3 - <<'PY'
-import random, socket
-for _ in range(200):
-    base = random.randint(20000, 60000)
-    socks = []
-    try:
-        for p in range(base, base + 4):
-            s = socket.socket()
-            s.bind(("127.0.0.1", p))
-            socks.append(s)
-        print(base)
-        break
-    except OSError:
-        pass
-    finally:
-        for s in socks:
-            s.close()
-PY
-}
-
 run_one() { # build label
     local b=$1 label=$2 base d i role
-    base=$(free_base)
+    base=$(python3 "$(dirname "$0")/free_ports.py" 4)
     d=$work/$label.$RANDOM
     mkdir -p "$d"
     for i in 0 1 2 3; do

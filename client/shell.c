@@ -24,8 +24,9 @@ static int s_help (shell_t *self, int argc, char **argv);
 static const command_t s_commands [] = {
     { "help", "help [command]", "list commands, or one command's usage", s_help },
     { "ls", "ls [-a]", "list tables (-a: dropped ones too)", shell_cmd_ls },
-    { "create", "create <table> [-p partitions] [-r replicas]",
-      "create a table (default 4 partitions, 3 replicas) and wait until it serves", shell_cmd_create },
+    { "create", "create <table> [-p partitions] [-r replicas] [-w wait_seconds]",
+      "create a table (default 4 partitions, 3 replicas) and wait until every replica serves "
+      "(default 60 s; 0: do not wait)", shell_cmd_create },
     { "drop", "drop <table> [-h hold_seconds]", "drop a table; it stays recallable for the hold",
       shell_cmd_drop },
     { "recall", "recall <app_id> [new_name]", "bring back a dropped table", shell_cmd_recall },

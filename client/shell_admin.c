@@ -50,35 +50,43 @@ shell_cmd_ls (shell_t *self, int argc, char **argv)
 int
 shell_cmd_create (shell_t *self, int argc, char **argv)
 {
-    long long partitions = 4, replicas = 3;
+    long long partitions = 4, replicas = 3, wait_s = 60;
     const char *name = NULL;
+    const char *usage = "usage: create <table> [-p partitions] [-r replicas] [-w wait_seconds]";
     optind = 0;
     int opt;
     static const struct option longs [] = {
         { "partition_count", required_argument, 0, 'p' },
         { "replica_count", required_argument, 0, 'r' },
+        { "wait", required_argument, 0, 'w' },
         { 0, 0, 0, 0 }
     };
-    while ((opt = getopt_long (argc, argv, "p:r:", longs, NULL)) != -1) {
+    while ((opt = getopt_long (argc, argv, "p:r:w:", longs, NULL)) != -1) {
         if (opt == 'p' && shell_int (optarg, "partition count", 1, 1024, &partitions) == 0)
             continue;
         if (opt == 'r' && shell_int (optarg, "replica count", 1, 5, &replicas) == 0)
             continue;
-        return opt == '?' ? shell_error (PEGASUS_INVALID_ARGUMENT,
-                                         "usage: create <table> [-p partitions] [-r replicas]") : 1;
+        if (opt == 'w' && shell_int (optarg, "wait seconds", 0, 86400, &wait_s) == 0)
+            continue;
+        return opt == '?' ? shell_error (PEGASUS_INVALID_ARGUMENT, "%s", usage) : 1;
     }
     if (optind != argc - 1)
-        return shell_error (PEGASUS_INVALID_ARGUMENT, "usage: create <table> [-p partitions] [-r replicas]");
+        return shell_error (PEGASUS_INVALID_ARGUMENT, "%s", usage);
     name = argv [optind];
     uint32_t app_id;
     int rc = pegasus_create_table (self->meta, name, (int) partitions, (int) replicas, &app_id,
                                    self->timeout_ms);
     if (rc != PEGASUS_OK)
         return shell_failed (rc);
+    if (wait_s == 0) {
+        fprintf (self->out, "created table %s: app_id %u, %lld partitions, %lld replicas\n", name,
+                 app_id, partitions, replicas);
+        return 0;
+    }
     fprintf (self->out, "created table %s: app_id %u, %lld partitions, %lld replicas; waiting until "
              "it serves...\n", name, app_id, partitions, replicas);
     fflush (self->out);
-    rc = pegasus_wait_table_ready (self->meta, name, 60000);
+    rc = pegasus_wait_table_ready (self->meta, name, (int) wait_s * 1000);
     if (rc != PEGASUS_OK)
         return shell_failed (rc);
     fprintf (self->out, "table %s is ready\n", name);
@@ -140,11 +148,16 @@ shell_cmd_app (shell_t *self, int argc, char **argv)
     int rc = pegasus_describe_table (self->meta, argv [1], &table, &parts, &count, self->timeout_ms);
     if (rc != PEGASUS_OK)
         return shell_failed (rc);
-    size_t serving = 0;
-    for (size_t i = 0; i < count; i++)
+    //  Serving: a primary takes requests. Healthy: and it has every
+    //  replica the table asks for.
+    size_t serving = 0, healthy = 0;
+    for (size_t i = 0; i < count; i++) {
         serving += parts [i].serving;
-    fprintf (self->out, "app_id %u name %s partitions %u replicas %u serving %zu/%zu\n",
-             table.app_id, table.name, table.partition_count, table.replica_count, serving, count);
+        healthy += parts [i].serving && 1 + parts [i].nsecondaries >= table.replica_count;
+    }
+    fprintf (self->out, "app_id %u name %s partitions %u replicas %u serving %zu/%zu healthy %zu/%zu\n",
+             table.app_id, table.name, table.partition_count, table.replica_count, serving, count,
+             healthy, count);
     if (detailed) {
         fprintf (self->out, "%-5s %-8s %-22s %-12s %-8s %s\n", "pidx", "ballot", "primary",
                  "committed", "serving", "secondaries");

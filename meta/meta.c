@@ -64,63 +64,132 @@ meta_app_free (app_t *app)
     if (!app)
         return;
     for (uint32_t i = 0; app->parts && i < app->info->partition_count; i++)
-        if (app->parts [i])
+        if (app->parts [i] && (!app->mine || app->mine [i]))
             pg__partition_config__free_unpacked (app->parts [i], NULL);
     free (app->parts);
+    free (app->versions);
+    free (app->mine);
     if (app->info)
         pg__app_info__free_unpacked (app->info, NULL);
     free (app);
 }
 
-//  A copy of app (info and partitions), for a change to be made on.
 app_t *
 meta_app_clone (const app_t *app)
 {
+    uint32_t n = app->info->partition_count;
     app_t *copy = calloc (1, sizeof *copy);
-    if (!copy || !(copy->info = meta_copy (&app->info->base))
-    ||  !(copy->parts = calloc (app->info->partition_count, sizeof *copy->parts))) {
+    if (!copy)
+        return NULL;
+    copy->parts = malloc (n * sizeof *copy->parts);
+    copy->versions = malloc (n * sizeof *copy->versions);
+    copy->mine = calloc (n, 1);
+    if (!copy->parts || !copy->versions || !copy->mine
+    ||  !(copy->info = meta_copy (&app->info->base))) {
+        free (copy->parts);
+        copy->parts = NULL;
         meta_app_free (copy);
         return NULL;
     }
-    for (uint32_t i = 0; i < app->info->partition_count; i++)
-        if (!(copy->parts [i] = meta_copy (&app->parts [i]->base))) {
-            meta_app_free (copy);
-            return NULL;
-        }
+    memcpy (copy->parts, app->parts, n * sizeof *copy->parts);
+    memcpy (copy->versions, app->versions, n * sizeof *copy->versions);
     return copy;
 }
 
-static void s_forget_reports (meta_t *self, uint32_t app_id, int64_t partition);
+Pg__PartitionConfig *
+meta_app_part (app_t *next, uint32_t i)
+{
+    if (next->mine && !next->mine [i]) {
+        Pg__PartitionConfig *own = meta_copy (&next->parts [i]->base);
+        if (!own)
+            return NULL;
+        next->parts [i] = own;
+        next->mine [i] = 1;
+    }
+    return next->parts [i];
+}
+
+//  Adds (+1) or takes away (-1) p's roles from its nodes' counts.
+static void
+s_count (meta_t *self, const Pg__PartitionConfig *p, int sign)
+{
+    node_t *node = *p->primary ? strmap_get (self->nodes, p->primary) : NULL;
+    if (node)
+        node->primaries += (uint32_t) sign;
+    for (size_t k = 0; k < p->n_secondaries; k++)
+        if ((node = strmap_get (self->nodes, p->secondaries [k])))
+            node->secondaries += (uint32_t) sign;
+}
+
+static void s_forget_reports (meta_t *self, uint32_t app_id, uint32_t from, uint32_t to);
 
 //  Persists `next` (a changed copy of the table at its id) and puts it in
 //  place of the old one. Returns 0, or -1 with the old one unchanged.
 int
 meta_commit (meta_t *self, app_t *next)
 {
-    if (metastore_save (self->store, next->info, next->parts, next->info->partition_count,
-                        self->next_app_id)) {
+    uint32_t n = next->info->partition_count;
+    app_t *old = u64map_get (self->apps, next->info->app_id);
+    //  Everything is new to the servers when the table is, or when its
+    //  status or partition count changed.
+    bool whole = !next->mine || !old || old->info->status != next->info->status
+              || old->info->partition_count != n;
+    Pg__PartitionConfig **changed = malloc ((n ? n : 1) * sizeof *changed);
+    if (!next->versions)
+        next->versions = calloc (n ? n : 1, sizeof *next->versions);
+    if (!changed || !next->versions) {
+        log_error ("meta: out of memory committing table %u", next->info->app_id);
+        free (changed);
         meta_app_free (next);
         return -1;
     }
-    app_t *old = u64map_get (self->apps, next->info->app_id);
-    if (old && old->info->status == PG__APP_STATUS__APP_AVAILABLE
-    &&  strmap_get (self->names, old->info->name) == old)
+    size_t nchanged = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (!next->mine || next->mine [i])
+            changed [nchanged++] = next->parts [i];
+    int rc = metastore_save (self->store, next->info, changed, nchanged, self->next_app_id);
+    free (changed);
+    if (rc) {
+        meta_app_free (next);
+        return -1;
+    }
+    bool was = old && old->info->status == PG__APP_STATUS__APP_AVAILABLE;
+    bool is = next->info->status == PG__APP_STATUS__APP_AVAILABLE;
+    if (was && strmap_get (self->names, old->info->name) == old)
         strmap_take (self->names, old->info->name);
     u64map_put (self->apps, next->info->app_id, next);
-    if (next->info->status == PG__APP_STATUS__APP_AVAILABLE)
+    if (is)
         strmap_put (self->names, next->info->name, next);
-
     self->config_version++;
-    //  What servers said about what changed predates the change: a
-    //  partition counts as served again only on reports made after it.
-    if (!old || old->info->status != next->info->status
-    ||  old->info->partition_count != next->info->partition_count)
-        s_forget_reports (self, next->info->app_id, -1);
-    else
-        for (uint32_t i = 0; i < next->info->partition_count; i++)
-            if (old->parts [i]->ballot != next->parts [i]->ballot)
-                s_forget_reports (self, next->info->app_id, i);
-    meta_app_free (old);
+    uint32_t old_n = old ? old->info->partition_count : 0;
+    for (uint32_t i = 0; was && i < old_n; i++)
+        if (whole || (i < n && next->mine [i]))
+            s_count (self, old->parts [i], -1);
+    for (uint32_t i = 0; i < n; i++) {
+        if (!whole && !next->mine [i])
+            continue;
+        if (is)
+            s_count (self, next->parts [i], +1);
+        next->versions [i] = self->config_version;
+        //  What servers said about what changed predates the change: a
+        //  partition counts as served again only on reports made after it.
+        if (!whole && old->parts [i]->ballot != next->parts [i]->ballot)
+            s_forget_reports (self, next->info->app_id, i, i + 1);
+    }
+    if (whole)
+        s_forget_reports (self, next->info->app_id, 0, n > old_n ? n : old_n);
+    //  The old table gives up the partitions the new one replaced; the
+    //  others now belong to the new one.
+    if (old) {
+        for (uint32_t i = 0; i < old->info->partition_count; i++)
+            if (!next->mine || i >= n || next->mine [i])
+                pg__partition_config__free_unpacked (old->parts [i], NULL);
+        free (old->parts);
+        old->parts = NULL;
+        meta_app_free (old);
+    }
+    free (next->mine);
+    next->mine = NULL;
     return 0;
 }
 
@@ -147,31 +216,34 @@ meta_node (meta_t *self, const char *address)
         }
         return NULL;
     }
+    //  Counted from scratch once; meta_commit keeps the counts from here.
+    size_t cursor = 0;
+    uint64_t id;
+    void *value;
+    while (u64map_next (self->apps, &cursor, &id, &value) == 0) {
+        app_t *app = value;
+        if (app->info->status != PG__APP_STATUS__APP_AVAILABLE)
+            continue;
+        for (uint32_t i = 0; i < app->info->partition_count; i++) {
+            Pg__PartitionConfig *p = app->parts [i];
+            node->primaries += !strcmp (p->primary, address);
+            node->secondaries += meta_in (p->secondaries, p->n_secondaries, address);
+        }
+    }
     return node;
 }
 
-//  Forgets reports of a table's partition (-1: of all of them).
+//  Forgets every node's reports of partitions [from, to) of a table.
 static void
-s_forget_reports (meta_t *self, uint32_t app_id, int64_t partition)
+s_forget_reports (meta_t *self, uint32_t app_id, uint32_t from, uint32_t to)
 {
     size_t cursor = 0;
     const char *address;
     void *value;
     while (strmap_next (self->nodes, &cursor, &address, &value) == 0) {
         node_t *node = value;
-        for (bool again = true; again;) {
-            again = false;
-            size_t c2 = 0;
-            uint64_t id;
-            void *report;
-            while (u64map_next (node->reports, &c2, &id, &report) == 0)
-                if ((uint32_t) (id >> 32) == app_id
-                &&  (partition < 0 || (uint32_t) id == (uint32_t) partition)) {
-                    free (u64map_take (node->reports, id));
-                    again = true;       //  the map changed under the cursor
-                    break;
-                }
-        }
+        for (uint32_t i = from; u64map_size (node->reports) && i < to; i++)
+            free (u64map_take (node->reports, meta_id (app_id, i)));
     }
 }
 
@@ -214,20 +286,9 @@ meta_in (char **list, size_t n, const char *address)
 void
 meta_count_roles (meta_t *self, const char *address, uint32_t *primaries, uint32_t *secondaries)
 {
-    *primaries = *secondaries = 0;
-    size_t cursor = 0;
-    uint64_t id;
-    void *value;
-    while (u64map_next (self->apps, &cursor, &id, &value) == 0) {
-        app_t *app = value;
-        if (app->info->status != PG__APP_STATUS__APP_AVAILABLE)
-            continue;
-        for (uint32_t i = 0; i < app->info->partition_count; i++) {
-            Pg__PartitionConfig *p = app->parts [i];
-            *primaries += !strcmp (p->primary, address);
-            *secondaries += meta_in (p->secondaries, p->n_secondaries, address);
-        }
-    }
+    node_t *node = strmap_get (self->nodes, address);
+    *primaries = node ? node->primaries : 0;
+    *secondaries = node ? node->secondaries : 0;
 }
 
 //  The live node with the fewest primaries (then fewest replicas); ties by
@@ -291,32 +352,55 @@ meta_report (meta_t *self, const char *address, uint32_t app_id, uint32_t partit
     return node ? u64map_get (node->reports, meta_id (app_id, partition)) : NULL;
 }
 
-//  The full set of assignments of one node, in a BeaconReply.
+static Pg__Assignment *
+s_assignment (msg_t *reply, const app_t *app, uint32_t i)
+{
+    Pg__Assignment *a = msg_alloc (reply, sizeof *a);
+    if (!a)
+        return NULL;
+    pg__assignment__init (a);
+    a->config = msg_copy_body (reply, &app->parts [i]->base);
+    a->app_name = msg_strdup (reply, app->info->name);
+    a->partition_count = app->info->partition_count;
+    a->gone = app->info->status != PG__APP_STATUS__APP_AVAILABLE;
+    return a->config && a->app_name ? a : NULL;
+}
+
+//  A sync for a node that applied `base`: what changed since (every
+//  partition changed after it, whoever it names: the node closes what
+//  no longer names it), or, when base is not from this meta's epoch, the
+//  node's whole set of assignments and every table meta knows.
 static msg_t *
-s_sync_reply (meta_t *self, const char *address)
+s_sync_reply (meta_t *self, const char *address, uint64_t base)
 {
     Pg__BeaconReply *body;
     msg_t *reply = msg_new (&pg__beacon_reply__descriptor, (void **) &body);
     if (!reply)
         return NULL;
+    bool full = base == 0 || base >> 32 != self->config_version >> 32 || base > self->config_version;
     body->config_version = self->config_version;
-    body->full = true;
+    body->base_version = full ? 0 : base;
+    body->full = full;
     node_t *node = strmap_get (self->nodes, address);
     body->incarnation = node ? node->incarnation : 0;
+    if (node)
+        node->sent_version = self->config_version;
+    if (!full && base == self->config_version)
+        return reply;                   //  nothing changed
     size_t napps = u64map_size (self->apps), n = 0, capacity = 16;
-    body->known_apps = napps ? msg_alloc (reply, napps * sizeof (uint32_t)) : NULL;
+    body->known_apps = full && napps ? msg_alloc (reply, napps * sizeof (uint32_t)) : NULL;
     Pg__Assignment **list = msg_alloc (reply, capacity * sizeof *list);
     size_t cursor = 0;
     uint64_t id;
     void *value;
-    while (u64map_next (self->apps, &cursor, &id, &value) == 0) {
+    while (list && u64map_next (self->apps, &cursor, &id, &value) == 0) {
         app_t *app = value;
         if (body->known_apps)
             body->known_apps [body->n_known_apps++] = app->info->app_id;
-        if (app->info->status != PG__APP_STATUS__APP_AVAILABLE)
+        if (full && app->info->status != PG__APP_STATUS__APP_AVAILABLE)
             continue;
         for (uint32_t i = 0; i < app->info->partition_count; i++) {
-            if (!s_assigned (app->parts [i], address))
+            if (full ? !s_assigned (app->parts [i], address) : app->versions [i] <= base)
                 continue;
             if (n == capacity) {
                 Pg__Assignment **grown = msg_alloc (reply, 2 * capacity * sizeof *grown);
@@ -328,35 +412,48 @@ s_sync_reply (meta_t *self, const char *address)
                 list = grown;
                 capacity *= 2;
             }
-            Pg__Assignment *a = msg_alloc (reply, sizeof *a);
-            if (!a) {
+            if (!(list [n++] = s_assignment (reply, app, i))) {
                 msg_destroy (&reply);
                 return NULL;
             }
-            pg__assignment__init (a);
-            a->config = msg_copy_body (reply, &app->parts [i]->base);
-            a->app_name = msg_strdup (reply, app->info->name);
-            a->partition_count = app->info->partition_count;
-            list [n++] = a;
         }
+    }
+    if (!list) {
+        msg_destroy (&reply);
+        return NULL;
     }
     body->assignments = list;
     body->n_assignments = n;
     return reply;
 }
 
-//  Pushes each node its assignments now (beacons would, a second later).
+static const msg_kind_t s_kind_push = { "meta.push" };
+
 void
 meta_push (meta_t *self)
 {
+    if (self->push_pending)
+        return;
+    msg_t *push = msg_new_local (&s_kind_push, 0, NULL);
+    if (push && actor_send (self->self, self->self, &push) == PG__STATUS__OK)
+        self->push_pending = true;
+}
+
+//  Each node heard from gets what changed since the last sync sent to it
+//  (the connection keeps order; one lost is made up by the next beacon,
+//  which says what the node applied).
+static void
+s_push (meta_t *self)
+{
+    self->push_pending = false;
     size_t cursor = 0;
     const char *address;
     void *value;
     while (strmap_next (self->nodes, &cursor, &address, &value) == 0) {
         node_t *node = value;
-        if (!meta_heard (self, node))
+        if (!meta_heard (self, node) || node->sent_version == self->config_version)
             continue;
-        msg_t *sync = s_sync_reply (self, node->address);
+        msg_t *sync = s_sync_reply (self, node->address, node->sent_version);
         if (sync)
             actor_send (self->self, node->stub, &sync);
     }
@@ -747,15 +844,7 @@ s_on_beacon (meta_t *self, msg_t *request)
             snprintf (report->learners [report->nlearners++], sizeof report->learners [0], "%s",
                       r->learners [k]);
     }
-    msg_t *reply;
-    if (req->config_version != self->config_version)
-        reply = s_sync_reply (self, node->address);
-    else {
-        Pg__BeaconReply *body;
-        reply = msg_new (&pg__beacon_reply__descriptor, (void **) &body);
-        if (reply)
-            body->config_version = self->config_version;
-    }
+    msg_t *reply = s_sync_reply (self, node->address, req->config_version);
     //  Fault point: replies to one server are lost (a path back to it
     //  that drops them, such as a full queue), while its beacons arrive.
     if (reply && fault_enabled () && s_replies_lost (node->address)) {
@@ -823,6 +912,10 @@ s_receive (actor_t *actor, msg_t **msg_p)
         s_tick (self);
         return;
     }
+    if (msg_is (msg, &s_kind_push)) {
+        s_push (self);
+        return;
+    }
     if (!msg_is_request (msg))
         return;
     if (msg_is (msg, &pg__beacon_request__descriptor))
@@ -869,7 +962,8 @@ s_load (void *ctx, const Pg__AppInfo *info, Pg__PartitionConfig **parts, size_t 
 {
     meta_t *self = ctx;
     app_t *app = calloc (1, sizeof *app);
-    if (!app || !(app->info = meta_copy (&info->base)) || !(app->parts = calloc (count, sizeof *app->parts))) {
+    if (!app || !(app->info = meta_copy (&info->base)) || !(app->parts = calloc (count, sizeof *app->parts))
+    ||  !(app->versions = calloc (count ? count : 1, sizeof *app->versions))) {
         meta_app_free (app);
         return;
     }
@@ -890,6 +984,7 @@ typedef struct {
     int64_t lease_ms;
     int64_t min_live_nodes;
     int64_t learn_timeout_ms;
+    int64_t max_learning;
 } meta_args_t;
 
 static void s_fini (actor_t *actor);
@@ -918,6 +1013,7 @@ s_init (actor_t *actor, void *args)
     self->lease_ms = a->lease_ms;
     self->min_live_nodes = a->min_live_nodes;
     self->learn_timeout_ms = a->learn_timeout_ms;
+    self->max_learning = a->max_learning;
     self->start_ms = actor_now_ms (actor);
     self->proposals = u64map_new ();
     self->apps = u64map_new ();
@@ -1026,6 +1122,7 @@ meta_spawn (rt_t *rt, zconfig_t *config)
     ||  meta_timing (config, &args.node_grace_ms, &args.lease_ms)
     ||  config_int (config, "meta/min_live_nodes", 1, 1, 10000, &args.min_live_nodes)
     ||  config_int (config, "meta/learn_timeout_ms", 30000, 1000, 3600000, &args.learn_timeout_ms)
+    ||  config_int (config, "meta/max_learning_per_node", 16, 1, 100000, &args.max_learning)
     ||  wiretypes_register ())
         return NULL;
     const char *data_dir = config_str (config, "node/data_dir", ".");

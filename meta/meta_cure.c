@@ -169,29 +169,37 @@ typedef bool (gone_fn) (meta_t *self, const Pg__PartitionConfig *p, const char *
                         void *ctx);
 
 static bool
-s_take_out (meta_t *self, Pg__PartitionConfig *p, gone_fn *gone, void *ctx)
+s_take_out (meta_t *self, app_t *next, uint32_t index, gone_fn *gone, void *ctx)
 {
+    //  Who is gone, asked once each of the configuration as it stands.
+    const Pg__PartitionConfig *now = next->parts [index];
     char *members [16];
     size_t nmembers = 0;
-    bool changed = false;
-    if (*p->primary && gone (self, p, p->primary, ctx)) {
-        members [nmembers++] = strdup (p->primary);
+    bool primary_gone = *now->primary && gone (self, now, now->primary, ctx);
+    if (primary_gone)
+        members [nmembers++] = strdup (now->primary);
+    for (size_t i = 0; i < now->n_secondaries && nmembers < 16; i++)
+        if (gone (self, now, now->secondaries [i], ctx))
+            members [nmembers++] = strdup (now->secondaries [i]);
+    if (!nmembers)
+        return false;
+    Pg__PartitionConfig *p = meta_app_part (next, index);
+    if (!p) {
+        log_error ("meta: out of memory reconfiguring %u.%u", now->app_id, now->partition_index);
+        for (size_t i = 0; i < nmembers; i++)
+            free (members [i]);
+        return false;
+    }
+    if (primary_gone) {
         s_drop (p, p->primary);
         meta_set_string (&p->primary, "");
-        changed = true;
     }
-    for (size_t i = 0; i < p->n_secondaries;) {
-        if (gone (self, p, p->secondaries [i], ctx)) {
-            if (nmembers < 16)
-                members [nmembers++] = strdup (p->secondaries [i]);
-            s_drop (p, p->secondaries [i]);
-            s_remove (p->secondaries, &p->n_secondaries, p->secondaries [i]);
-            changed = true;
+    for (size_t i = primary_gone ? 1 : 0; i < nmembers; i++)
+        if (members [i]) {
+            s_drop (p, members [i]);
+            s_remove (p->secondaries, &p->n_secondaries, members [i]);
         }
-        else
-            i++;
-    }
-    if (changed && !*p->primary) {
+    if (!*p->primary) {
         const char *best = s_best_secondary (self, p);
         if (best)
             s_make_primary (p, best);
@@ -205,12 +213,10 @@ s_take_out (meta_t *self, Pg__PartitionConfig *p, gone_fn *gone, void *ctx)
     }
     for (size_t i = 0; i < nmembers; i++)
         free (members [i]);
-    if (changed) {
-        p->ballot++;
-        log_notice ("partition %u.%u: ballot %" PRIu64 ", primary '%s', %zu secondaries",
-                    p->app_id, p->partition_index, p->ballot, p->primary, p->n_secondaries);
-    }
-    return changed;
+    p->ballot++;
+    log_notice ("partition %u.%u: ballot %" PRIu64 ", primary '%s', %zu secondaries",
+                p->app_id, p->partition_index, p->ballot, p->primary, p->n_secondaries);
+    return true;
 }
 
 //  A member whose replica of p failed, or a primary that refused to lead
@@ -250,16 +256,17 @@ s_gone_node (meta_t *self, const Pg__PartitionConfig *p, const char *address, vo
 //  A partition without primary: a live secondary, or a candidate that came
 //  back and reports its replica. Returns true if p changed.
 static bool
-s_find_primary (meta_t *self, Pg__PartitionConfig *p)
+s_find_primary (meta_t *self, app_t *next, uint32_t index)
 {
-    if (*p->primary)
+    const Pg__PartitionConfig *now = next->parts [index];
+    if (*now->primary)
         return false;
-    const char *best = s_best_secondary (self, p);
+    const char *best = s_best_secondary (self, now);
     uint64_t best_prepared = 0;
-    for (size_t i = 0; !best && i < p->n_candidates; i++) {
-        const char *node = p->candidates [i];
+    for (size_t i = 0; !best && i < now->n_candidates; i++) {
+        const char *node = now->candidates [i];
         report_t *r = s_alive (self, node)
-                    ? meta_report (self, node, p->app_id, p->partition_index) : NULL;
+                    ? meta_report (self, node, now->app_id, now->partition_index) : NULL;
         if (r && r->state != PG__REPLICA_STATE__REPLICA_ERROR
         &&  (!best || r->last_prepared > best_prepared)) {
             best = node;
@@ -269,7 +276,8 @@ s_find_primary (meta_t *self, Pg__PartitionConfig *p)
     if (!best)
         return false;
     char *chosen = strdup (best);
-    if (!chosen || s_make_primary (p, chosen)) {
+    Pg__PartitionConfig *p = chosen ? meta_app_part (next, index) : NULL;
+    if (!p || s_make_primary (p, chosen)) {
         free (chosen);
         return false;
     }
@@ -282,6 +290,13 @@ s_find_primary (meta_t *self, Pg__PartitionConfig *p)
 
 //  The live node to add a replica of p on: one that held it recently if
 //  any, else the one with the fewest replicas. NULL if none.
+static bool
+s_may_learn (meta_t *self, const char *address)
+{
+    node_t *node = strmap_get (self->nodes, address);
+    return node && node->learning < (uint64_t) self->max_learning;
+}
+
 static const char *
 s_pick_learner (meta_t *self, const Pg__PartitionConfig *p, const report_t *primary)
 {
@@ -289,7 +304,7 @@ s_pick_learner (meta_t *self, const Pg__PartitionConfig *p, const report_t *prim
         const char *node = p->last_drops [i];
         if (s_alive (self, node) && strcmp (node, p->primary)
         &&  !meta_in (p->secondaries, p->n_secondaries, node))
-            return node;
+            return s_may_learn (self, node) ? node : NULL;
     }
     const char *best = NULL;
     uint32_t best_count = 0;
@@ -299,7 +314,8 @@ s_pick_learner (meta_t *self, const Pg__PartitionConfig *p, const report_t *prim
     while (strmap_next (self->nodes, &cursor, &address, &value) == 0) {
         node_t *node = value;
         if (!meta_alive (self, node) || !strcmp (node->address, p->primary)
-        ||  meta_in (p->secondaries, p->n_secondaries, node->address))
+        ||  meta_in (p->secondaries, p->n_secondaries, node->address)
+        ||  node->learning >= (uint64_t) self->max_learning)
             continue;
         bool learning = false;
         for (size_t k = 0; primary && k < primary->nlearners; k++)
@@ -360,6 +376,9 @@ s_propose_learner (meta_t *self, const Pg__PartitionConfig *p, const char *node)
         snprintf (proposal->node, sizeof proposal->node, "%s", node);
         proposal->at_ms = actor_now_ms (self->self);
     }
+    node_t *target = strmap_get (self->nodes, node);
+    if (target)
+        target->learning++;
     log_notice ("partition %u.%u: %s to learn from %s", p->app_id, p->partition_index, node,
                 p->primary);
     return 0;
@@ -397,6 +416,37 @@ s_cure_count (meta_t *self, const Pg__PartitionConfig *p)
 //  ---------------------------------------------------------------------------
 //  Failure detection and cure
 
+//  Each node's learners in flight: proposed a moment ago, or reported
+//  learning by their primary. A node opening hundreds of learners at once
+//  would keep its primaries waiting on it past their patience (they drop
+//  a learner that stays silent), so the cure hands each node at most
+//  meta/max_learning_per_node at a time.
+static void
+s_count_learning (meta_t *self)
+{
+    size_t cursor = 0;
+    const char *address;
+    void *value;
+    while (strmap_next (self->nodes, &cursor, &address, &value) == 0)
+        ((node_t *) value)->learning = 0;
+    int64_t now = actor_now_ms (self->self);
+    uint64_t id;
+    cursor = 0;
+    while (u64map_next (self->proposals, &cursor, &id, &value) == 0) {
+        proposal_t *proposal = value;
+        node_t *node = strmap_get (self->nodes, proposal->node);
+        app_t *app = u64map_get (self->apps, (uint32_t) (id >> 32));
+        if (!node || !app || (uint32_t) id >= app->info->partition_count)
+            continue;
+        const Pg__PartitionConfig *p = app->parts [(uint32_t) id];
+        report_t *primary = meta_report (self, p->primary, p->app_id, p->partition_index);
+        bool learning = now - proposal->at_ms < PROPOSAL_RETRY_MS;
+        for (size_t k = 0; primary && !learning && k < primary->nlearners; k++)
+            learning = !strcmp (primary->learners [k], proposal->node);
+        node->learning += learning;
+    }
+}
+
 //  Takes the nodes `gone` says out of every available table (and, with
 //  find_primary, gives primaries to partitions without one), committing
 //  each table that changed; then, with cure, restores replica counts.
@@ -416,6 +466,8 @@ s_sweep (meta_t *self, gone_fn *gone, void *ctx, bool find_primary, bool cure)
         if (((app_t *) value)->info->status == PG__APP_STATUS__APP_AVAILABLE)
             ids [count++] = id;
     bool changed = false;
+    if (cure)
+        s_count_learning (self);
     for (size_t a = 0; a < count; a++) {
         app_t *app = u64map_get (self->apps, ids [a]);
         app_t *next = app ? meta_app_clone (app) : NULL;
@@ -423,9 +475,9 @@ s_sweep (meta_t *self, gone_fn *gone, void *ctx, bool find_primary, bool cure)
             continue;
         bool touched = false;
         for (uint32_t i = 0; i < next->info->partition_count; i++) {
-            touched |= s_take_out (self, next->parts [i], gone, ctx);
+            touched |= s_take_out (self, next, i, gone, ctx);
             if (find_primary)
-                touched |= s_find_primary (self, next->parts [i]);
+                touched |= s_find_primary (self, next, i);
         }
         if (!touched)
             meta_app_free (next);
@@ -526,7 +578,12 @@ meta_on_update_config (meta_t *self, msg_t *request)
         actor_reply_error (self->self, request, PG__STATUS__INTERNAL, "out of memory");
         return;
     }
-    Pg__PartitionConfig *q = next->parts [req->partition_index];
+    Pg__PartitionConfig *q = meta_app_part (next, req->partition_index);
+    if (!q) {
+        meta_app_free (next);
+        actor_reply_error (self->self, request, PG__STATUS__INTERNAL, "out of memory");
+        return;
+    }
     bool member = !strcmp (q->primary, req->node) || meta_in (q->secondaries, q->n_secondaries, req->node);
     if (req->type == PG__CONFIG_TYPE__CT_UPGRADE_TO_SECONDARY) {
         if (member || !s_alive (self, req->node) || 1 + q->n_secondaries >= q->max_replica_count) {
@@ -587,7 +644,12 @@ meta_on_propose (meta_t *self, msg_t *request)
         actor_reply_error (self->self, request, PG__STATUS__INTERNAL, "out of memory");
         return;
     }
-    Pg__PartitionConfig *q = next->parts [req->partition_index];
+    Pg__PartitionConfig *q = meta_app_part (next, req->partition_index);
+    if (!q) {
+        meta_app_free (next);
+        actor_reply_error (self->self, request, PG__STATUS__INTERNAL, "out of memory");
+        return;
+    }
     const char *node = req->node;
     bool secondary = meta_in (q->secondaries, q->n_secondaries, node);
     bool primary = !strcmp (q->primary, node);

@@ -14,9 +14,19 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+//  A table. A copy made to change it (meta_app_clone) shares the
+//  partitions it does not change with the original: changing one takes
+//  meta_app_part, which copies that one only, so a change to one partition
+//  of a table of thousands costs one partition, in memory and on disk.
 typedef struct {
     Pg__AppInfo *info;
     Pg__PartitionConfig **parts;
+    //  meta's config_version when each partition last changed (memory
+    //  only: a new meta's epoch makes every server take a full sync).
+    uint64_t *versions;
+    //  In a copy being changed: parts [i] is its own (and persisted and
+    //  handed out as changed on commit). NULL: it owns all.
+    uint8_t *mine;
 } app_t;
 
 typedef struct {
@@ -30,6 +40,9 @@ typedef struct {
     int64_t start_ms;                   //  its start (wall)
     u64map_t *reports;                  //  logwriter-style id -> report_t
     actor_t *stub;                      //  "<address>/stub", for pushes
+    uint32_t primaries, secondaries;    //  in available tables, kept by meta_commit
+    uint64_t sent_version;              //  config_version of the last sync sent to it
+    uint32_t learning;                  //  learners proposed to it, in flight (the cure's count)
 } node_t;
 
 #define META_MAX_LEARNERS 4
@@ -65,8 +78,10 @@ typedef struct {
     int64_t lease_ms;
     int64_t min_live_nodes;
     int64_t learn_timeout_ms;
+    int64_t max_learning;               //  learners in flight per node
     int level;                          //  pg.MetaLevel
     int64_t start_ms;                   //  monotonic, when this meta started
+    bool push_pending;                  //  a push to every node is queued
 } meta_t;
 
 static inline uint64_t
@@ -86,13 +101,20 @@ int
 void
     meta_app_free (app_t *app);
 
-//  A copy of app (info and partitions), for a change to be made on.
+//  A copy of app to make a change on: its own info, its partitions shared
+//  until meta_app_part.
 app_t *
     meta_app_clone (const app_t *app);
 
-//  Persists `next` (a changed copy of the table at its id) and puts it in
-//  place of the old one. Returns 0, or -1 with the old one unchanged
-//  (next freed either way).
+//  Partition i of a copy, made its own so it may be changed. NULL if out
+//  of memory.
+Pg__PartitionConfig *
+    meta_app_part (app_t *next, uint32_t i);
+
+//  Persists `next` (a new table, or a changed copy of the table at its
+//  id: its info and the partitions it made its own) and puts it in place
+//  of the old one. Returns 0, or -1 with the old one unchanged (next
+//  freed either way).
 int
     meta_commit (meta_t *self, app_t *next);
 
@@ -128,7 +150,9 @@ void
     meta_count_roles (meta_t *self, const char *address, uint32_t *primaries,
                       uint32_t *secondaries);
 
-//  Pushes every live node its assignments.
+//  Pushes every live node what changed since the last sync it was sent,
+//  once the messages queued now are handled (changes made together go
+//  in one push).
 void
     meta_push (meta_t *self);
 

@@ -5,21 +5,25 @@
 #include "common/value.h"
 #include "runtime/log.h"
 
-#include <pthread.h>
+#include <inttypes.h>
+
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define MIN_WRITE_BUFFER (1 << 20)
-#define MAX_WRITE_BUFFER (64 << 20)
+//  Memtable memory grows in blocks of this size: an instance that holds
+//  a few records costs a block, not write_buffer/8 (RocksDB's default).
+#define ARENA_BLOCK (64 << 10)
+//  RocksDB preallocates 4 MiB for each MANIFEST: most of an empty
+//  instance's disk. A manifest that outgrows this just extends.
+#define MANIFEST_PREALLOC (64 << 10)
 
 struct db_t {
     db_env_t *env;
     rocksdb_t *rdb;
     char *path;
-    db_t *next;                         //  in env->open
 };
 
 struct db_env_t {
@@ -32,12 +36,8 @@ struct db_env_t {
     rocksdb_readoptions_t *read;
     rocksdb_flushoptions_t *flush;
     rtclock_t clock;
-    int64_t write_budget;
-    int background_jobs;
+    db_env_config_t config;
     _Atomic int refs;                   //  the creator's and one per open db
-    pthread_mutex_t lock;               //  guards the open list
-    db_t *open;
-    int nopen;
 };
 
 //  ---------------------------------------------------------------------------
@@ -81,19 +81,45 @@ s_ttl_name (void *state)
 
 //  ---------------------------------------------------------------------------
 
+int
+db_env_config (zconfig_t *config, db_env_config_t *out)
+{
+    int64_t jobs;
+    if (config_size (config, "replica/block_cache", 256 << 20, 1 << 20, 1LL << 40, &out->block_cache)
+    ||  config_size (config, "replica/write_budget", 256 << 20, 4 << 20, 1LL << 40,
+                     &out->write_budget))
+        return -1;
+    //  By default an eighth of the budget, at most 32 MiB: enough for a
+    //  busy partition to write large files, small enough that several
+    //  busy ones fit.
+    int64_t buffer = out->write_budget / 8 < (32 << 20) ? out->write_budget / 8 : (32 << 20);
+    if (config_size (config, "replica/write_buffer", buffer, 256 << 10, 1LL << 30,
+                     &out->write_buffer)
+    ||  config_int (config, "replica/max_open_files", 64, 16, 1000000, &out->max_open_files)
+    ||  config_int (config, "replica/rocksdb_jobs", 2, 1, 64, &jobs))
+        return -1;
+    out->background_jobs = (int) jobs;
+    //  Two memtables of one instance (one active, one flushing) must fit
+    //  in the budget, or one busy partition alone would exceed it.
+    if (out->write_buffer * 2 > out->write_budget) {
+        log_error ("config: replica/write_buffer (%" PRId64 ") is more than half of "
+                   "replica/write_budget (%" PRId64 "): raise the budget or lower the buffer",
+                   out->write_buffer, out->write_budget);
+        return -1;
+    }
+    return 0;
+}
+
 db_env_t *
-db_env_new (int64_t block_cache_bytes, int64_t write_budget, int background_jobs,
-            const rtclock_t *clock)
+db_env_new (const db_env_config_t *config, const rtclock_t *clock)
 {
     db_env_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
     self->clock = *clock;
     atomic_init (&self->refs, 1);
-    self->write_budget = write_budget;
-    self->background_jobs = background_jobs;
-    pthread_mutex_init (&self->lock, NULL);
-    self->cache = rocksdb_cache_create_lru ((size_t) block_cache_bytes);
+    self->config = *config;
+    self->cache = rocksdb_cache_create_lru ((size_t) config->block_cache);
     self->table = rocksdb_block_based_options_create ();
     rocksdb_block_based_options_set_block_cache (self->table, self->cache);
     rocksdb_block_based_options_set_cache_index_and_filter_blocks (self->table, 1);
@@ -127,38 +153,7 @@ db_env_destroy (db_env_t **self_p)
     rocksdb_writeoptions_destroy (self->write_now);
     rocksdb_readoptions_destroy (self->read);
     rocksdb_flushoptions_destroy (self->flush);
-    pthread_mutex_destroy (&self->lock);
     free (self);
-}
-
-static size_t
-s_write_buffer (db_env_t *env, int nopen)
-{
-    //  Two memtables per instance may be full at once: give each half.
-    int64_t each = env->write_budget / (nopen > 0 ? nopen : 1) / 2;
-    if (each < MIN_WRITE_BUFFER)
-        each = MIN_WRITE_BUFFER;
-    if (each > MAX_WRITE_BUFFER)
-        each = MAX_WRITE_BUFFER;
-    return (size_t) each;
-}
-
-//  Re-divides the memtable budget among open instances. Caller holds lock.
-static void
-s_rebalance (db_env_t *env)
-{
-    char value [32];
-    snprintf (value, sizeof value, "%zu", s_write_buffer (env, env->nopen));
-    const char *keys [] = { "write_buffer_size" };
-    const char *values [] = { value };
-    for (db_t *db = env->open; db; db = db->next) {
-        char *error = NULL;
-        rocksdb_set_options (db->rdb, 1, keys, values, &error);
-        if (error) {
-            log_warning ("db %s: cannot resize memtables: %s", db->path, error);
-            rocksdb_free (error);
-        }
-    }
 }
 
 db_t *
@@ -169,11 +164,23 @@ db_open (db_env_t *env, const char *path, char *error_out, size_t size)
     rocksdb_options_set_block_based_table_factory (options, env->table);
     rocksdb_options_set_compaction_filter (options, env->ttl);
     rocksdb_options_set_max_write_buffer_number (options, 2);
-    rocksdb_options_set_max_background_jobs (options, env->background_jobs);
+    rocksdb_options_set_write_buffer_size (options, (size_t) env->config.write_buffer);
+    rocksdb_options_set_arena_block_size (options, ARENA_BLOCK);
+    rocksdb_options_set_max_background_jobs (options, env->config.background_jobs);
     rocksdb_options_set_level_compaction_dynamic_level_bytes (options, 1);
-    pthread_mutex_lock (&env->lock);
-    rocksdb_options_set_write_buffer_size (options, s_write_buffer (env, env->nopen + 1));
-    pthread_mutex_unlock (&env->lock);
+    //  One of many instances: a small table cache (its shards are per
+    //  instance), no per-instance statistics work, a small manifest, and
+    //  an info log for warnings only (at INFO, every open writes ~10 KB
+    //  of options into it).
+    rocksdb_options_set_max_open_files (options, (int) env->config.max_open_files);
+    rocksdb_options_set_table_cache_numshardbits (options, 2);
+    rocksdb_options_set_stats_dump_period_sec (options, 0);
+    rocksdb_options_set_stats_persist_period_sec (options, 0);
+    rocksdb_options_set_skip_stats_update_on_db_open (options, 1);
+    rocksdb_options_set_manifest_preallocation_size (options, MANIFEST_PREALLOC);
+    rocksdb_options_set_info_log_level (options, 2);       //  WARN
+    rocksdb_options_set_max_log_file_size (options, 1 << 20);
+    rocksdb_options_set_keep_log_file_num (options, 2);
     char *error = NULL;
     rocksdb_t *rdb = rocksdb_open (options, path, &error);
     rocksdb_options_destroy (options);
@@ -193,12 +200,6 @@ db_open (db_env_t *env, const char *path, char *error_out, size_t size)
     self->env = env;
     self->rdb = rdb;
     atomic_fetch_add (&env->refs, 1);
-    pthread_mutex_lock (&env->lock);
-    self->next = env->open;
-    env->open = self;
-    env->nopen++;
-    s_rebalance (env);
-    pthread_mutex_unlock (&env->lock);
     return self;
 }
 
@@ -210,19 +211,8 @@ db_close (db_t **self_p)
         return;
     *self_p = NULL;
     db_env_t *env = self->env;
-    pthread_mutex_lock (&env->lock);
-    for (db_t **p = &env->open; *p; p = &(*p)->next)
-        if (*p == self) {
-            *p = self->next;
-            break;
-        }
-    env->nopen--;
-    pthread_mutex_unlock (&env->lock);
     //  With the WAL off, closing flushes the memtables (RocksDB's default).
     rocksdb_close (self->rdb);
-    pthread_mutex_lock (&env->lock);
-    s_rebalance (env);
-    pthread_mutex_unlock (&env->lock);
     free (self->path);
     free (self);
     db_env_destroy (&env);              //  the reference this instance held
@@ -358,13 +348,27 @@ db_flush (db_t *self)
     return 0;
 }
 
-uint64_t
-db_memtable_bytes (db_t *self)
+void
+db_memory (db_t *self, db_memory_t *out)
 {
-    uint64_t bytes = 0;
-    if (rocksdb_property_int (self->rdb, "rocksdb.cur-size-all-mem-tables", &bytes))
-        return 0;
-    return bytes;
+    memset (out, 0, sizeof *out);
+    if (rocksdb_property_int (self->rdb, "rocksdb.cur-size-all-mem-tables", &out->memtables))
+        out->memtables = 0;
+    if (rocksdb_property_int (self->rdb, "rocksdb.estimate-table-readers-mem", &out->table_readers))
+        out->table_readers = 0;
+}
+
+void
+db_env_cache (db_env_t *self, uint64_t *usage, uint64_t *capacity)
+{
+    *usage = rocksdb_cache_get_usage (self->cache);
+    *capacity = rocksdb_cache_get_capacity (self->cache);
+}
+
+int
+db_env_open_count (db_env_t *self)
+{
+    return atomic_load (&self->refs) - 1;       //  the creator's is not an instance
 }
 
 int

@@ -1,9 +1,15 @@
 /*  db: one partition replica's RocksDB instance.
 
-    All instances of a node share one block cache and one memtable budget
-    (db_env_t), so a thousand partitions fit in bounded memory: the budget
-    is divided among the open instances and re-applied whenever one opens
-    or closes. RocksDB's own WAL is off: the node's mutation log is the
+    All instances of a node share one block cache, RocksDB's default Env
+    with its background thread pools, and one memtable budget (db_env_t),
+    so a thousand partitions fit in bounded memory. Each instance is opened
+    for being one of many (docs/decisions.md, "Many small RocksDB
+    instances"): a small table cache, a small manifest and info log, no
+    statistics dumps, memtable arenas that grow in small blocks. Memtables
+    have a fixed size each; the node-wide budget is kept by flushing the
+    largest ones when the sum is over it (the stub does that from the
+    replicas' reports), never by resizing every instance (RocksDB rewrites
+    its options file, with two fsyncs, on every resize). RocksDB's own WAL is off: the node's mutation log is the
     write-ahead log, and every write here also records the decree it
     applies under KEY_META, so after a crash the instance knows how far its
     flushed state goes and the log replays the rest. A compaction filter
@@ -12,6 +18,7 @@
 #ifndef REPLICA_DB_H
 #define REPLICA_DB_H
 
+#include "runtime/config.h"
 #include "runtime/rtclock.h"
 
 #include <rocksdb/c.h>
@@ -22,11 +29,22 @@
 typedef struct db_env_t db_env_t;
 typedef struct db_t db_t;
 
-//  Node-wide resources. write_budget is the total memtable memory of all
-//  instances; clock tells the compaction filter what time it is.
+typedef struct {
+    int64_t block_cache;                //  bytes, shared by all instances
+    int64_t write_budget;               //  memtable bytes of all instances together
+    int64_t write_buffer;               //  one memtable's bytes, at most
+    int64_t max_open_files;             //  per instance: its table cache
+    int background_jobs;                //  RocksDB's shared flush + compaction threads
+} db_env_config_t;
+
+//  Reads replica/block_cache, write_budget, write_buffer, max_open_files
+//  and rocksdb_jobs. 0, or -1 (logged) on a bad value.
+int
+    db_env_config (zconfig_t *config, db_env_config_t *out);
+
+//  Node-wide resources; clock tells the compaction filter what time it is.
 db_env_t *
-    db_env_new (int64_t block_cache_bytes, int64_t write_budget, int background_jobs,
-                const rtclock_t *clock);
+    db_env_new (const db_env_config_t *config, const rtclock_t *clock);
 
 //  Releases the caller's reference. The environment lives on while any
 //  instance opened from it is still open (each holds a reference), so a
@@ -91,8 +109,23 @@ int
 int
     db_checkpoint (db_t *self, const char *path);
 
-//  Bytes in memtables (an estimate).
-uint64_t
-    db_memtable_bytes (db_t *self);
+//  What one instance holds in memory: its memtables (active and those
+//  being flushed) and its table readers (indexes and filters not in the
+//  block cache). Estimates, from RocksDB's properties; cheap to read.
+typedef struct {
+    uint64_t memtables;
+    uint64_t table_readers;
+} db_memory_t;
+
+void
+    db_memory (db_t *self, db_memory_t *out);
+
+//  The shared block cache: bytes in use, and its capacity.
+void
+    db_env_cache (db_env_t *self, uint64_t *usage, uint64_t *capacity);
+
+//  Instances open now (while the creator still holds the environment).
+int
+    db_env_open_count (db_env_t *self);
 
 #endif

@@ -24,7 +24,8 @@ const msg_kind_t partition_kind_status = { "partition.status" };
 const msg_kind_t partition_kind_config = { "partition.config" };
 const msg_kind_t partition_kind_lease = { "partition.lease" };
 const msg_kind_t partition_kind_closed = { "partition.closed" };
-static const msg_kind_t s_kind_open = { "partition.open" };
+const msg_kind_t partition_kind_open = { "partition.open" };
+const msg_kind_t partition_kind_flush = { "partition.flush" };
 static const msg_kind_t s_kind_seal = { "partition.seal" };
 static const msg_kind_t s_kind_tick = { "partition.tick" };
 static const msg_kind_t s_kind_flush = { "partition.flush" };
@@ -99,6 +100,12 @@ partition_report (partition_t *self)
     status->last_prepared = self->plist ? plist_contiguous (self->plist) : self->applied;
     status->needs_ballot = self->needs_ballot;
     status->log_failed = self->log_failed;
+    if (self->db) {
+        db_memory_t memory;
+        db_memory (self->db, &memory);
+        status->memtable_bytes = memory.memtables;
+        status->table_reader_bytes = memory.table_readers;
+    }
     status->nlearners = 0;
     for (size_t i = 0; i < self->npeers; i++)
         if (self->peers [i]->learner && status->nlearners < PARTITION_MAX_MEMBERS)
@@ -938,8 +945,18 @@ s_handle (partition_t *self, msg_t **msg_p)
     if (msg_is (msg, &s_kind_commit))
         s_commit_blocking (self, msg_p);
     else
-    if (msg_is (msg, &s_kind_open))
-        s_open (self);
+    if (msg_is (msg, &partition_kind_open)) {
+        if (self->state == PARTITION_OPENING && !self->db && !partition_offload (self, msg_p))
+            s_open (self);
+    }
+    else
+    if (msg_is (msg, &partition_kind_flush)) {
+        if (self->state == PARTITION_READY && !self->flush_pending) {
+            msg_t *flush = msg_new_local (&s_kind_flush, 0, NULL);
+            if (flush && actor_send (self->self, self->self, &flush) == PG__STATUS__OK)
+                self->flush_pending = true;
+        }
+    }
     else
     if (!msg_is_request (msg))
         return;
@@ -1008,12 +1025,15 @@ s_init (actor_t *actor, void *args)
     actor_set_state (actor, self);
     if (!self->app_name || !self->dir || !self->checkpoint_dir || !self->overlay)
         return -1;
-    //  Opening blocks (RocksDB), so it is the first message, on a pinned
-    //  thread; it moves near the I/O thread once it serves.
+    //  Opening blocks (RocksDB), so it runs on a pinned thread, when the
+    //  stub says (partition_kind_open); it moves near the I/O thread once
+    //  it serves.
     actor_move (actor, true);
-    msg_t *open = msg_new_local (&s_kind_open, 0, NULL);
+    if (self->standalone) {
+        msg_t *open = msg_new_local (&partition_kind_open, 0, NULL);
+        actor_send (actor, actor, &open);
+    }
     msg_t *tick = msg_new_local (&s_kind_tick, 0, NULL);
-    actor_send (actor, actor, &open);
     self->last_flush_ms = actor_now_ms (actor);
     actor_send_after (actor, TICK_MS, &tick);
     return 0;

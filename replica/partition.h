@@ -158,6 +158,18 @@ typedef struct {
     uint64_t ballot;
 } partition_lease_t;
 
+//  stub -> partition: open now. With a stub, a replica waits for this
+//  before it opens RocksDB and replays its log: the stub lets a bounded
+//  number open at once (replica/open_concurrency), so a node handed
+//  thousands of replicas neither runs out of memory nor keeps the pinned
+//  threads that serving replicas flush on busy for minutes. Standalone,
+//  it opens at once.
+extern const msg_kind_t partition_kind_open;
+
+//  stub -> partition: flush the memtables (the node is over its memtable
+//  budget and this replica holds one of the largest).
+extern const msg_kind_t partition_kind_flush;
+
 //  partition -> stub: the replica closed (its fini ran); a new actor of it
 //  may open now.
 extern const msg_kind_t partition_kind_closed;
@@ -181,6 +193,8 @@ typedef struct {
     char learners [PARTITION_MAX_MEMBERS][PARTITION_ADDRESS];
     bool needs_ballot;                  //  made primary at a ballot it led before: refused
     bool log_failed;                    //  in ERROR because the node's log failed
+    uint64_t memtable_bytes;            //  RocksDB memory (db_memory_t), 0 until open
+    uint64_t table_reader_bytes;
 } partition_status_t;
 
 #endif

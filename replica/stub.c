@@ -26,6 +26,7 @@ static const msg_kind_t s_kind_beacon = { "stub.beacon" };
 static const msg_kind_t s_kind_reopen = { "stub.reopen" };
 
 #define CLOSING_WAIT_MS 10000
+#define FULL_SYNC_MS 30000
 
 typedef struct {
     actor_t *actor;
@@ -44,6 +45,10 @@ typedef struct {
     bool seen;                          //  in the assignment being applied
     uint64_t lease_ballot;              //  meta's last sync makes it primary at this, or 0
     bool needs_ballot;                  //  it refused to lead again at a ballot it led
+    bool open_granted;                  //  told to open, and counted in nopening until it is
+    uint64_t memtable_bytes;            //  as last reported
+    uint64_t table_reader_bytes;
+    int64_t flush_asked_ms;             //  when the budget last asked it to flush
 } replica_t;
 
 typedef struct {
@@ -70,10 +75,18 @@ typedef struct {
     uint64_t config_version;
     bool beacon_in_flight;
     bool synced;                        //  a full assignment arrived once
+    int64_t last_full_ms;               //  when the last full one did
     bool retry_sync;                    //  a replica failed to open: resync
     u64map_t *replicas;                 //  id -> replica_t
     u64map_t *closing;                  //  id -> closing_t: stopped, fini not yet run
     bool reopen_scheduled;
+    //  Replicas waiting to open (ids, first in first out; an id whose
+    //  replica is gone or already told is skipped), and how many open now.
+    uint64_t *open_queue;
+    size_t open_head, open_tail, open_capacity;
+    int64_t open_concurrency;
+    int64_t nopening;
+    int64_t write_budget;               //  memtable bytes of all replicas together
 } stub_t;
 
 //  A replica being closed, and what to open in its place once it has.
@@ -115,6 +128,8 @@ s_close (stub_t *self, replica_t *r)
         closing->since_ms = actor_now_ms (self->self);
     if (closing && u64map_put (self->closing, id, closing))
         free (closing);
+    if (r->open_granted)
+        self->nopening--;
     actor_stop (&r->actor);
     u64map_take (self->replicas, id);
     free (r->learners);
@@ -187,6 +202,57 @@ s_revoke_leases (stub_t *self)
     }
 }
 
+//  ---------------------------------------------------------------------------
+//  Opening, a bounded number at a time
+
+static int
+s_open_enqueue (stub_t *self, uint64_t id)
+{
+    if (self->open_tail == self->open_capacity) {
+        //  Reuse the consumed front before growing.
+        size_t live = self->open_tail - self->open_head;
+        if (self->open_head > 0 && live < self->open_capacity / 2) {
+            memmove (self->open_queue, self->open_queue + self->open_head, live * sizeof (uint64_t));
+            self->open_head = 0;
+            self->open_tail = live;
+        }
+        else {
+            size_t capacity = self->open_capacity ? self->open_capacity * 2 : 256;
+            uint64_t *grown = realloc (self->open_queue, capacity * sizeof *grown);
+            if (!grown)
+                return -1;
+            self->open_queue = grown;
+            self->open_capacity = capacity;
+        }
+    }
+    self->open_queue [self->open_tail++] = id;
+    return 0;
+}
+
+//  Tells waiting replicas to open while fewer than open_concurrency do.
+static void
+s_open_grant (stub_t *self)
+{
+    while (self->nopening < self->open_concurrency && self->open_head < self->open_tail) {
+        uint64_t id = self->open_queue [self->open_head++];
+        replica_t *r = u64map_get (self->replicas, id);
+        if (!r || !r->actor || r->open_granted || r->state != PARTITION_OPENING)
+            continue;
+        msg_t *msg = msg_new_local (&partition_kind_open, 0, NULL);
+        if (!msg || actor_send (self->self, r->actor, &msg) != PG__STATUS__OK) {
+            log_error ("replica %u.%u: cannot tell it to open; it is closed and asked for again",
+                       r->app_id, r->partition);
+            s_close (self, r);
+            self->retry_sync = true;
+            continue;
+        }
+        r->open_granted = true;
+        self->nopening++;
+    }
+    if (self->open_head == self->open_tail)
+        self->open_head = self->open_tail = 0;
+}
+
 static replica_t *
 s_open (stub_t *self, uint32_t app_id, uint32_t partition, uint32_t partition_count,
         const char *app_name, const partition_config_t *config)
@@ -217,6 +283,12 @@ s_open (stub_t *self, uint32_t app_id, uint32_t partition, uint32_t partition_co
     r->state = PARTITION_OPENING;
     r->role = config->role;
     r->seen = true;
+    if (s_open_enqueue (self, s_id (app_id, partition))) {
+        log_error ("replica %u.%u: out of memory queueing it to open", app_id, partition);
+        s_close (self, r);
+        self->retry_sync = true;
+        return NULL;
+    }
     log_info ("opening replica %u.%u of %s as %s (ballot %" PRIu64 ")", app_id, partition,
               app_name, partition_role_name (config->role), config->ballot);
     return r;
@@ -294,6 +366,80 @@ s_collect (stub_t *self, const Pg__BeaconReply *sync)
     free (keep);
 }
 
+//  Whether meta's configuration has this node hold a replica: a member,
+//  or a candidate of a partition that lost every member.
+static bool
+s_named (const Pg__PartitionConfig *p, const char *node)
+{
+    if (!strcmp (p->primary, node))
+        return true;
+    for (size_t i = 0; i < p->n_secondaries; i++)
+        if (!strcmp (p->secondaries [i], node))
+            return true;
+    for (size_t i = 0; !*p->primary && i < p->n_candidates; i++)
+        if (!strcmp (p->candidates [i], node))
+            return true;
+    return false;
+}
+
+//  One assignment that names this node: the replica gets its
+//  configuration (opened if it is not open), and the lease if primary.
+static void
+s_assign (stub_t *self, const Pg__Assignment *a, const char *node)
+{
+    partition_config_t config;
+    partition_config_from (a->config, node, ROLE_INACTIVE, &config);
+    replica_t *r = u64map_get (self->replicas, s_id (a->config->app_id, a->config->partition_index));
+    if (r && r->partition_count != a->partition_count) {
+        s_close (self, r);              //  reopened below with the new count
+        r = NULL;
+    }
+    if (r) {
+        r->seen = true;
+        r->ballot = a->config->ballot;
+        s_send_config (self, r, &config);
+    }
+    else
+    if (!s_open_later (self, a->config->app_id, a->config->partition_index,
+                       a->partition_count, a->app_name, &config))
+        r = s_open (self, a->config->app_id, a->config->partition_index, a->partition_count,
+                    a->app_name, &config);
+    if (r) {
+        r->assigned = true;
+        r->lease_ballot = config.role == ROLE_PRIMARY ? config.ballot : 0;
+        s_send_lease (self, r);
+    }
+}
+
+//  A sync of changes: each changed partition that names this node is
+//  assigned; one that does not (or whose table is gone) is closed here,
+//  unless it is learning from a primary of a table that still exists.
+static void
+s_apply_changes (stub_t *self, const Pg__BeaconReply *sync, const char *node)
+{
+    for (size_t i = 0; i < sync->n_assignments; i++) {
+        const Pg__Assignment *a = sync->assignments [i];
+        if (!a->config || a->partition_count == 0)
+            continue;
+        uint64_t id = s_id (a->config->app_id, a->config->partition_index);
+        if (!a->gone && s_named (a->config, node)) {
+            s_assign (self, a, node);
+            continue;
+        }
+        replica_t *r = u64map_get (self->replicas, id);
+        if (r && (a->gone || r->role != ROLE_LEARNER))
+            s_close (self, r);
+        else
+        if (r) {
+            r->assigned = false;
+            r->lease_ballot = 0;
+        }
+        closing_t *closing = u64map_get (self->closing, id);
+        if (closing && (a->gone || closing->config.role != ROLE_LEARNER))
+            closing->reopen = false;
+    }
+}
+
 static void
 s_apply (stub_t *self, const Pg__BeaconReply *sync)
 {
@@ -303,16 +449,23 @@ s_apply (stub_t *self, const Pg__BeaconReply *sync)
     int64_t delay_ms;
     if (fault_enabled () && sync->full && fault_on ("stub.apply_delay_ms", &delay_ms) && delay_ms > 0)
         usleep ((useconds_t) (delay_ms * 1000));
-    if (!sync->full) {
-        self->config_version = sync->config_version;
-        return;
-    }
     if (sync->config_version < self->config_version) {
         //  Older than one we applied (a push delivered late, say after a
         //  reconnect): the newer one stands.
         return;
     }
     const char *node = rt_node (actor_rt (self->self));
+    if (!sync->full) {
+        //  Changes since base_version: they make any version from there
+        //  on current. Before it (a sync lost on the way), they are not
+        //  enough: the next beacon says where we are and gets the rest.
+        if (!self->synced || sync->base_version > self->config_version)
+            return;
+        s_apply_changes (self, sync, node);
+        self->config_version = self->retry_sync ? 0 : sync->config_version;
+        self->retry_sync = false;
+        return;
+    }
     size_t cursor = 0;
     uint64_t id;
     void *value;
@@ -326,45 +479,23 @@ s_apply (stub_t *self, const Pg__BeaconReply *sync)
         ((closing_t *) value)->named = false;
     for (size_t i = 0; i < sync->n_assignments; i++) {
         const Pg__Assignment *a = sync->assignments [i];
-        if (!a->config || a->partition_count == 0)
-            continue;
-        partition_config_t config;
-        partition_config_from (a->config, node, ROLE_INACTIVE, &config);
-        replica_t *r = u64map_get (self->replicas, s_id (a->config->app_id, a->config->partition_index));
-        if (r && r->partition_count != a->partition_count) {
-            s_close (self, r);          //  reopened below with the new count
-            r = NULL;
-        }
-        if (r) {
-            r->seen = true;
-            r->ballot = a->config->ballot;
-            s_send_config (self, r, &config);
-        }
-        else
-        if (!s_open_later (self, a->config->app_id, a->config->partition_index,
-                           a->partition_count, a->app_name, &config))
-            r = s_open (self, a->config->app_id, a->config->partition_index, a->partition_count,
-                        a->app_name, &config);
-        if (r) {
-            r->assigned = true;
-            r->lease_ballot = config.role == ROLE_PRIMARY ? config.ballot : 0;
-            s_send_lease (self, r);
-        }
+        if (a->config && a->partition_count > 0)
+            s_assign (self, a, node);
     }
     //  Replicas meta does not name: closed, unless they are learning (a
     //  primary added them; meta names them once they are members).
-    for (bool again = true; again;) {
-        again = false;
-        cursor = 0;
-        while (u64map_next (self->replicas, &cursor, &id, &value) == 0) {
-            replica_t *r = value;
-            if (!r->seen && r->role != ROLE_LEARNER) {
-                s_close (self, r);
-                again = true;
-                break;
-            }
-        }
+    //  (Collected first: closing changes the map under the cursor.)
+    size_t nclose = 0;
+    replica_t **close = malloc ((u64map_size (self->replicas) + 1) * sizeof *close);
+    cursor = 0;
+    while (close && u64map_next (self->replicas, &cursor, &id, &value) == 0) {
+        replica_t *r = value;
+        if (!r->seen && r->role != ROLE_LEARNER)
+            close [nclose++] = r;
     }
+    for (size_t i = 0; i < nclose; i++)
+        s_close (self, close [i]);
+    free (close);
     //  A replica waiting to reopen that this sync no longer names stays
     //  closed (unless a primary asked for it as a learner).
     cursor = 0;
@@ -376,6 +507,7 @@ s_apply (stub_t *self, const Pg__BeaconReply *sync)
     self->config_version = self->retry_sync ? 0 : sync->config_version;
     self->retry_sync = false;
     self->synced = true;
+    self->last_full_ms = actor_now_ms (self->self);
     s_collect (self, sync);
 }
 
@@ -516,6 +648,66 @@ s_on_beacon_reply (actor_t *actor, msg_t **reply_p, void *arg)
     void *value;
     while (u64map_next (self->replicas, &cursor, &id, &value) == 0)
         s_send_lease (self, value);
+    s_open_grant (self);
+}
+
+//  RocksDB has no memtable budget shared by instances in its C API, so
+//  the node keeps one here: when the replicas' memtables (as last
+//  reported, at most a second old) add up to more than the budget, the
+//  largest are asked to flush until what is left is under three quarters
+//  of it. A replica asked is not asked again for two seconds (its flush
+//  and next report take that long at most, usually far less).
+#define FLUSH_AGAIN_MS 2000
+
+typedef struct {
+    uint64_t bytes;
+    replica_t *r;
+} sized_t;
+
+static int
+s_larger_first (const void *a, const void *b)
+{
+    uint64_t x = ((const sized_t *) a)->bytes, y = ((const sized_t *) b)->bytes;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static void
+s_keep_budget (stub_t *self)
+{
+    uint64_t total = 0;
+    size_t n = 0, cursor = 0;
+    uint64_t id;
+    void *value;
+    while (u64map_next (self->replicas, &cursor, &id, &value) == 0) {
+        total += ((replica_t *) value)->memtable_bytes;
+        n++;
+    }
+    if (total <= (uint64_t) self->write_budget || n == 0)
+        return;
+    sized_t *all = malloc (n * sizeof *all);
+    if (!all)
+        return;
+    n = cursor = 0;
+    int64_t now = actor_now_ms (self->self);
+    while (u64map_next (self->replicas, &cursor, &id, &value) == 0) {
+        replica_t *r = value;
+        if (r->memtable_bytes && now - r->flush_asked_ms >= FLUSH_AGAIN_MS)
+            all [n++] = (sized_t) { r->memtable_bytes, r };
+    }
+    qsort (all, n, sizeof *all, s_larger_first);
+    uint64_t target = (uint64_t) self->write_budget / 4 * 3;
+    size_t asked = 0;
+    for (size_t i = 0; i < n && total > target; i++) {
+        msg_t *msg = msg_new_local (&partition_kind_flush, 0, NULL);
+        if (!msg || actor_send (self->self, all [i].r->actor, &msg) != PG__STATUS__OK)
+            continue;
+        all [i].r->flush_asked_ms = now;
+        total -= all [i].bytes;
+        asked++;
+    }
+    free (all);
+    if (asked)
+        log_info ("memtables over replica/write_budget: %zu replicas asked to flush", asked);
 }
 
 static void
@@ -523,6 +715,7 @@ s_beacon (stub_t *self)
 {
     msg_t *tick = msg_new_local (&s_kind_beacon, 0, NULL);
     actor_send_after (self->self, self->beacon_ms, &tick);
+    s_keep_budget (self);
     if (u64map_size (self->closing))
         s_reopen (self);
     if (self->beacon_in_flight)
@@ -535,7 +728,10 @@ s_beacon (stub_t *self)
     if (!msg)
         return;
     req->node = msg_strdup (msg, rt_node (actor_rt (self->self)));
-    req->config_version = self->config_version;
+    //  Syncs carry changes only; now and then the whole set, which also
+    //  lists the tables meta knows (the data of others is deleted).
+    req->config_version = actor_now_ms (self->self) - self->last_full_ms >= FULL_SYNC_MS
+                        ? 0 : self->config_version;
     req->incarnation = self->incarnation;
     req->start_ms = self->start_ms;
     req->reply_age_ms = actor_now_ms (self->self) - self->last_reply_ms;
@@ -593,6 +789,13 @@ s_receive (actor_t *actor, msg_t **msg_p)
             r->last_committed = status->last_committed;
             r->last_prepared = status->last_prepared;
             r->needs_ballot = status->needs_ballot;
+            r->memtable_bytes = status->memtable_bytes;
+            r->table_reader_bytes = status->table_reader_bytes;
+            if (r->open_granted && status->state != PARTITION_OPENING) {
+                r->open_granted = false;
+                self->nopening--;
+                s_open_grant (self);
+            }
             if (status->log_failed && !self->log_failed) {
                 log_error ("the node's log failed: every replica here stops; meta moves them "
                            "elsewhere; restart the server once its disk is sound");
@@ -624,11 +827,13 @@ s_receive (actor_t *actor, msg_t **msg_p)
         if (closing)
             closing->closed = true;
         s_reopen (self);
+        s_open_grant (self);
     }
     else
     if (msg_is (msg, &s_kind_reopen)) {
         self->reopen_scheduled = false;
         s_reopen (self);
+        s_open_grant (self);
     }
     else
     if (msg_is (msg, &pg__beacon_reply__descriptor)) {
@@ -641,10 +846,13 @@ s_receive (actor_t *actor, msg_t **msg_p)
                       msg->from_node ? msg->from_node : "here", push->incarnation);
         else
             s_apply (self, push);
+        s_open_grant (self);
     }
     else
-    if (msg_is (msg, &pg__add_learner_request__descriptor) && msg_is_request (msg))
+    if (msg_is (msg, &pg__add_learner_request__descriptor) && msg_is_request (msg)) {
         s_on_add_learner (self, msg);
+        s_open_grant (self);
+    }
     else
     if (msg_is_request (msg))
         actor_reply_error (actor, msg, PG__STATUS__INVALID_ARGUMENT, "stub does not handle %s",
@@ -678,7 +886,7 @@ s_init (actor_t *actor, void *args)
         return -1;
     self->self = actor;
     actor_set_state (actor, self);
-    int64_t block_cache, write_budget, jobs;
+    db_env_config_t db_config;
     const char *meta = config_str (config, "meta/servers", "");
     const char *data_dir = config_str (config, "node/data_dir", ".");
     char path [4200];
@@ -689,9 +897,8 @@ s_init (actor_t *actor, void *args)
     int64_t gc_delay_s;
     if (stub_beacon_ms (config, &self->beacon_ms)
     ||  config_int (config, "replica/gc_delay_s", 3600, 0, 365LL * 86400, &gc_delay_s)
-    ||  config_size (config, "replica/block_cache", 256 << 20, 1 << 20, 1LL << 40, &block_cache)
-    ||  config_size (config, "replica/write_budget", 256 << 20, 4 << 20, 1LL << 40, &write_budget)
-    ||  config_int (config, "replica/rocksdb_jobs", 2, 1, 64, &jobs)
+    ||  db_env_config (config, &db_config)
+    ||  config_int (config, "replica/open_concurrency", 4, 1, 1024, &self->open_concurrency)
     ||  logwriter_config (config, &self->log_config)
     ||  partition_limits (config, &self->limits)
     ||  wiretypes_register ())
@@ -704,6 +911,7 @@ s_init (actor_t *actor, void *args)
     snprintf (path, sizeof path, "%s/checkpoints", data_dir);
     self->checkpoint_dir = strdup (path);
     self->gc_delay_ms = gc_delay_s * 1000;
+    self->write_budget = db_config.write_budget;
     self->incarnation = (rtrand_next (actor_random (actor)) ^ (uint64_t) actor_wall_ms (actor)) | 1;
     self->start_ms = actor_wall_ms (actor);
     self->last_reply_ms = actor_now_ms (actor);
@@ -719,7 +927,7 @@ s_init (actor_t *actor, void *args)
     snprintf (address, sizeof address, "%.*s/meta", (int) strcspn (meta, ","), meta);
     self->meta_node = strndup (meta, strcspn (meta, ","));
     self->meta = rt_lookup (actor_rt (actor), address);
-    self->env = db_env_new (block_cache, write_budget, (int) jobs, rt_clock (actor_rt (actor)));
+    self->env = db_env_new (&db_config, rt_clock (actor_rt (actor)));
     self->log_config.dir = self->log_dir;
     self->log = logwriter_spawn (actor_rt (actor), &self->log_config);
     self->files = filesrv_spawn (actor_rt (actor), self->checkpoint_dir, 3600 * 1000);
@@ -759,6 +967,7 @@ s_fini (actor_t *actor)
         free (value);
     u64map_destroy (&self->closing);
     u64map_destroy (&self->unassigned);
+    free (self->open_queue);
     actor_stop (&self->log);
     actor_stop (&self->files);
     free (self->checkpoint_dir);

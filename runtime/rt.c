@@ -187,7 +187,7 @@ rt_new_with_clock (zconfig_t *config, const rtclock_t *clock)
     int64_t workers, pinned, batch, limit, spin_us, seed;
     bool io_actors;
     if (config_int (config, "runtime/workers", cpus > 0 ? cpus : 2, 1, 1024, &workers)
-    ||  config_int (config, "runtime/pinned_threads", 2, 0, 1024, &pinned)
+    ||  config_int (config, "runtime/pinned_threads", 4, 0, 1024, &pinned)
     ||  config_int (config, "runtime/batch", 100, 1, 1000000, &batch)
     ||  config_int (config, "runtime/mailbox_limit", 10000, 1, 1LL << 40, &limit)
     ||  config_int (config, "runtime/spin_us", 50, 0, 1000000, &spin_us)

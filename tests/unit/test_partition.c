@@ -97,7 +97,7 @@ s_setup (void **state)
     f->rt = rt_new_with_clock (cfg, &s_clock);
     assert_int_equal (partition_limits (cfg, &f->limits), 0);
     zconfig_destroy (&cfg);
-    f->env = db_env_new (8 << 20, 16 << 20, 2, &s_clock);
+    f->env = db_env_new (&(db_env_config_t) { 8 << 20, 16 << 20, 4 << 20, 64, 2 }, &s_clock);
     atomic_store (&s_wall_offset_ms, 0);
     s_start (f);
     *state = f;
