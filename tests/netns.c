@@ -15,6 +15,7 @@
     MNT_DETACH, unlink): both plain system calls.
 */
 #include "tests/netns.h"
+#include "tests/testutil.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -93,14 +94,6 @@ static char s_ip [256], s_nft [256];
 //  ---------------------------------------------------------------------------
 //  Running ip and nft
 
-static int64_t
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 s_nap_ms (int ms)
 {
@@ -120,7 +113,7 @@ s_reap (pid_t pid, int64_t deadline)
             return status;
         if (rc < 0 && errno != EINTR)
             return -1;
-        if (s_now_ms () >= deadline)
+        if (testutil_now_ms () >= deadline)
             break;
         s_nap_ms (1);
     }
@@ -138,6 +131,25 @@ s_child_say (const char *a, const char *b)
     if (write (2, a, strlen (a)) < 0 || write (2, b, strlen (b)) < 0
     ||  write (2, "\n", 1) < 0)
         return;
+}
+
+//  In a forked child: unblocked signals, the namespace ns_fd (if >= 0),
+//  stdout onto out_fd (if >= 0), then argv. Never returns.
+static void __attribute__ ((noreturn))
+s_child_exec (int ns_fd, int out_fd, char *const argv [])
+{
+    sigset_t none;
+    sigemptyset (&none);
+    sigprocmask (SIG_SETMASK, &none, NULL);
+    if (ns_fd >= 0 && setns (ns_fd, CLONE_NEWNET)) {
+        s_child_say ("netns: setns failed before ", argv [0]);
+        _exit (126);
+    }
+    if (out_fd >= 0 && dup2 (out_fd, 1) < 0)
+        _exit (126);
+    execv (argv [0], argv);
+    s_child_say ("netns: cannot exec ", argv [0]);
+    _exit (127);
 }
 
 //  Finds a program in PATH, then in the sbin directories (a non-login
@@ -214,26 +226,14 @@ s_run (int ns_fd, const char *where, char *out, size_t size, const char *program
         }
         return -1;
     }
-    if (pid == 0) {
-        sigset_t none;
-        sigemptyset (&none);
-        sigprocmask (SIG_SETMASK, &none, NULL);
-        if (ns_fd >= 0 && setns (ns_fd, CLONE_NEWNET)) {
-            s_child_say ("netns: setns failed before ", argv [0]);
-            _exit (126);
-        }
-        if (out && dup2 (fds [1], 1) < 0)
-            _exit (126);
-        execv (argv [0], (char *const *) argv);
-        s_child_say ("netns: cannot exec ", argv [0]);
-        _exit (127);
-    }
-    int64_t deadline = s_now_ms () + COMMAND_MS;
+    if (pid == 0)
+        s_child_exec (ns_fd, out ? fds [1] : -1, (char *const *) argv);
+    int64_t deadline = testutil_now_ms () + COMMAND_MS;
     if (out) {
         close (fds [1]);
         size_t got = 0;
         while (true) {
-            int64_t left = deadline - s_now_ms ();
+            int64_t left = deadline - testutil_now_ms ();
             if (left <= 0)
                 break;
             struct pollfd pfd = { fds [0], POLLIN, 0 };
@@ -641,7 +641,7 @@ s_check_privilege (void)
     }
     if (pid == 0)
         _exit (unshare (CLONE_NEWNET) ? errno : 0);     //  errno values fit in 8 bits
-    int status = s_reap (pid, s_now_ms () + COMMAND_MS);
+    int status = s_reap (pid, testutil_now_ms () + COMMAND_MS);
     if (status >= 0 && WIFEXITED (status) && WEXITSTATUS (status) == 0)
         return 0;
     int code = status >= 0 && WIFEXITED (status) ? WEXITSTATUS (status) : 0;
@@ -793,7 +793,7 @@ netns_destroy (netns_t **self_p)
         if (s_is_our_child (pid)) {
             fprintf (stderr, "netns: pid %d still runs in a namespace; killing it\n", (int) pid);
             kill (pid, SIGKILL);
-            s_reap (pid, s_now_ms () + REAP_MS);
+            s_reap (pid, testutil_now_ms () + REAP_MS);
         }
     }
     //  Namespace files may exist that were never opened (a failed
@@ -879,24 +879,13 @@ netns_spawn (netns_t *self, int i, char *const argv [], int *stdout_fd)
         return -1;
     }
     if (pid == 0) {
-        sigset_t none;
-        sigemptyset (&none);
-        sigprocmask (SIG_SETMASK, &none, NULL);
         //  If the test is SIGKILLed (no handler runs), its programs die
         //  with it. The signal comes when the forking *thread* ends: spawn
         //  from a thread that outlives the child. Checking the parent
         //  after prctl closes the race with a parent that died before.
         if (prctl (PR_SET_PDEATHSIG, SIGKILL) || getppid () != parent)
             _exit (126);
-        if (setns (ep->fd, CLONE_NEWNET)) {
-            s_child_say ("netns: setns failed before ", argv [0]);
-            _exit (126);
-        }
-        if (dup2 (fds [1], 1) < 0)
-            _exit (126);
-        execv (argv [0], argv);
-        s_child_say ("netns: cannot exec ", argv [0]);
-        _exit (127);
+        s_child_exec (ep->fd, fds [1], argv);
     }
     atomic_store (&slot->pids [free_k], (int) pid);
     close (fds [1]);

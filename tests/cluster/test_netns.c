@@ -222,6 +222,24 @@ s_reachable (netns_t *ns, int from, int to)
 //  ---------------------------------------------------------------------------
 //  Without privilege netns_new fails and says why
 
+//  Drops packets from -> to: an ask of node 0 times out while node 1
+//  answers; after the heal node 0 answers again, and exactly one late
+//  reply (to the ask that timed out) arrives.
+static void
+s_one_way (netns_t *ns, rt_t *rt, actor_t **echo, int from, int to, const char *label,
+           uint64_t *seq)
+{
+    uint64_t late = s_late (rt);
+    assert_int_equal (netns_block (ns, from, to), 0);
+    assert_int_equal (s_ask (rt, echo [0], ++*seq, CUT_MS), PG__STATUS__TIMEOUT);
+    assert_int_equal (s_ask (rt, echo [1], ++*seq, 5000), PG__STATUS__OK);
+    assert_int_equal (netns_heal (ns), 0);
+    int64_t took = s_recover (rt, echo [0], ++*seq);
+    fprintf (stderr, "%s: node 0 answered %lld ms after heal; late replies %llu\n", label,
+             (long long) took, (unsigned long long) (s_late (rt) - late));
+    assert_int_equal (s_late (rt) - late, 1);
+}
+
 static void
 test_no_privilege (void **state)
 {
@@ -428,15 +446,8 @@ test_faults (void **state)
     assert_int_equal (s_late (rt) - late, 1);
 
     //  Client -> node 0 dropped: the request never arrives; node 1 answers.
-    late = s_late (rt);
-    assert_int_equal (netns_block (ns, NETNS_CLIENT, 0), 0);
-    assert_int_equal (s_ask (rt, echo [0], ++seq, CUT_MS), PG__STATUS__TIMEOUT);
-    assert_int_equal (s_ask (rt, echo [1], ++seq, 5000), PG__STATUS__OK);
-    assert_int_equal (netns_heal (ns), 0);
-    took = s_recover (rt, echo [0], ++seq);
-    fprintf (stderr, "block client->0: node 0 answered %lld ms after heal; late replies %llu\n",
-             (long long) took, (unsigned long long) (s_late (rt) - late));
-    assert_int_equal (s_late (rt) - late, 1);      //  as above: delivered after the heal
+    //  As above, it is delivered after the heal.
+    s_one_way (ns, rt, echo, NETNS_CLIENT, 0, "block client->0", &seq);
 
     //  Node 0 -> client dropped, the other way open: request/reply fails
     //  all the same. The request reaches node 0, which runs it and
@@ -445,15 +456,7 @@ test_faults (void **state)
     //  request, node 0 its reply. After the heal the reply gets through
     //  and is counted as late. One-way loss at the IP level is two-way
     //  loss for anything that needs an answer, TCP included.
-    late = s_late (rt);
-    assert_int_equal (netns_block (ns, 0, NETNS_CLIENT), 0);
-    assert_int_equal (s_ask (rt, echo [0], ++seq, CUT_MS), PG__STATUS__TIMEOUT);
-    assert_int_equal (s_ask (rt, echo [1], ++seq, 5000), PG__STATUS__OK);
-    assert_int_equal (netns_heal (ns), 0);
-    took = s_recover (rt, echo [0], ++seq);
-    fprintf (stderr, "block 0->client: node 0 answered %lld ms after heal; late replies %llu\n",
-             (long long) took, (unsigned long long) (s_late (rt) - late));
-    assert_int_equal (s_late (rt) - late, 1);
+    s_one_way (ns, rt, echo, 0, NETNS_CLIENT, "block 0->client", &seq);
 
     //  A partition between the nodes cuts node 0 <-> node 1 (checked with
     //  plain TCP connects from inside each node's namespace), not the client.

@@ -335,14 +335,6 @@ test_torn_record_in_a_spare (void **state)
     free (dir);
 }
 
-static int64_t
-s_ms_now (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 //  The disk fault points of the sync: with log.fsync_eio in the control
 //  file a sync fails with EIO (nothing is lost: the records stay dirty);
 //  with the file emptied, syncs work again and every record is there.
@@ -380,9 +372,9 @@ test_fsync_faults (void **state)
     //  A slow disk: the sync waits the delay, then succeeds.
     assert_int_equal (fault_file_write (faults, "log.fsync_delay_ms 150\n"), 0);
     s_append (log, 5);
-    int64_t start = s_ms_now ();
+    int64_t start = testutil_now_ms ();
     assert_int_equal (mlog_sync (log, true), 0);
-    assert_true (s_ms_now () - start >= 150);
+    assert_true (testutil_now_ms () - start >= 150);
     assert_int_equal (fault_file_write (faults, ""), 0);
     mlog_close (&log);
 

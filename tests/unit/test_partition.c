@@ -673,21 +673,23 @@ test_check_and_set (void **state)
     }
 }
 
-static void
-test_check_and_mutate (void **state)
+//  check_and_mutate on hash_key: if sort key "version" does not exist,
+//  set "a" = a_value, delete "gone", set "version" = "1" (the first n of
+//  those three). Returns the status; the reply if reply_p.
+static int
+s_versioned_mutate (fixture_t *f, const char *hash_key, const char *a_value, size_t n,
+                    msg_t **reply_p)
 {
-    fixture_t *f = *state;
-    s_set (f, "cm", "gone", "x", 0);
     Pg__CheckAndMutateRequest *r;
-    msg_t *m = msg_new (&pg__check_and_mutate_request__descriptor, (void **) &r), *reply;
+    msg_t *m = msg_new (&pg__check_and_mutate_request__descriptor, (void **) &r);
     r->route = &s_route;
-    r->hash_key = BIN ("cm");
+    r->hash_key = BIN (hash_key);
     r->check_sort_key = BIN ("version");
     r->check_type = PG__CHECK_TYPE__VALUE_NOT_EXIST;
     Pg__Mutate set = PG__MUTATE__INIT, del = PG__MUTATE__INIT, version = PG__MUTATE__INIT;
     set.op = PG__MUTATE__OP__SET;
     set.sort_key = BIN ("a");
-    set.value = BIN ("A");
+    set.value = BIN (a_value);
     del.op = PG__MUTATE__OP__DEL;
     del.sort_key = BIN ("gone");
     version.op = PG__MUTATE__OP__SET;
@@ -695,27 +697,29 @@ test_check_and_mutate (void **state)
     version.value = BIN ("1");
     Pg__Mutate *mutates [] = { &set, &del, &version };
     r->mutates = mutates;
-    r->n_mutates = 3;
-    assert_int_equal (s_call (f, m, &reply), PG__STATUS__OK);
+    r->n_mutates = n;
+    return s_call (f, m, reply_p);
+}
+
+static void
+test_check_and_mutate (void **state)
+{
+    fixture_t *f = *state;
+    s_set (f, "cm", "gone", "x", 0);
+    msg_t *reply;
+    assert_int_equal (s_versioned_mutate (f, "cm", "A", 3, &reply), PG__STATUS__OK);
     msg_destroy (&reply);
     char value [16];
     assert_int_equal (s_get (f, "cm", "a", value, sizeof value), PG__STATUS__OK);
     assert_string_equal (value, "A");
     assert_int_equal (s_get (f, "cm", "gone", NULL, 0), PG__STATUS__NOT_FOUND);
     //  The same again fails the check (version exists) and changes nothing.
-    m = msg_new (&pg__check_and_mutate_request__descriptor, (void **) &r);
-    r->route = &s_route;
-    r->hash_key = BIN ("cm");
-    r->check_sort_key = BIN ("version");
-    r->check_type = PG__CHECK_TYPE__VALUE_NOT_EXIST;
-    set.value = BIN ("B");
-    r->mutates = mutates;
-    r->n_mutates = 1;
-    assert_int_equal (s_call (f, m, NULL), PG__STATUS__TRY_AGAIN);
+    assert_int_equal (s_versioned_mutate (f, "cm", "B", 1, NULL), PG__STATUS__TRY_AGAIN);
     s_get (f, "cm", "a", value, sizeof value);
     assert_string_equal (value, "A");
     //  No mutations is an error.
-    m = msg_new (&pg__check_and_mutate_request__descriptor, (void **) &r);
+    Pg__CheckAndMutateRequest *r;
+    msg_t *m = msg_new (&pg__check_and_mutate_request__descriptor, (void **) &r);
     r->route = &s_route;
     r->hash_key = BIN ("cm");
     assert_int_equal (s_call (f, m, NULL), PG__STATUS__INVALID_ARGUMENT);
@@ -874,25 +878,7 @@ test_write_all_or_nothing (void **state)
     //  check_and_mutate (set, del, set) failing at its third: nothing.
     s_set (f, "aonc", "gone", "g", 0);
     s_faults (f, "partition.put_fail_after 3\n");
-    Pg__CheckAndMutateRequest *r;
-    msg_t *m = msg_new (&pg__check_and_mutate_request__descriptor, (void **) &r);
-    r->route = &s_route;
-    r->hash_key = BIN ("aonc");
-    r->check_sort_key = BIN ("version");
-    r->check_type = PG__CHECK_TYPE__VALUE_NOT_EXIST;
-    Pg__Mutate set = PG__MUTATE__INIT, del = PG__MUTATE__INIT, version = PG__MUTATE__INIT;
-    set.op = PG__MUTATE__OP__SET;
-    set.sort_key = BIN ("a");
-    set.value = BIN ("A");
-    del.op = PG__MUTATE__OP__DEL;
-    del.sort_key = BIN ("gone");
-    version.op = PG__MUTATE__OP__SET;
-    version.sort_key = BIN ("version");
-    version.value = BIN ("1");
-    Pg__Mutate *mutates [] = { &set, &del, &version };
-    r->mutates = mutates;
-    r->n_mutates = 3;
-    assert_int_equal (s_call (f, m, NULL), PG__STATUS__INTERNAL);
+    assert_int_equal (s_versioned_mutate (f, "aonc", "A", 3, NULL), PG__STATUS__INTERNAL);
     assert_int_equal (s_set (f, "aonc", "later", "x", 0), PG__STATUS__OK);
     assert_int_equal (s_get (f, "aonc", "a", value, sizeof value), PG__STATUS__NOT_FOUND);
     assert_int_equal (s_get (f, "aonc", "gone", value, sizeof value), PG__STATUS__OK);
