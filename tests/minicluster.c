@@ -15,6 +15,12 @@ s_fault_path (minicluster_t *self, int i, char *out, size_t size)
     snprintf (out, size, "%s/%s%d.faults", self->dir, i ? "replica" : "meta", i);
 }
 
+void
+minicluster_log_path (minicluster_t *self, int i, char *out, size_t size)
+{
+    snprintf (out, size, "%s/%s%d.log", self->dir, i ? "replica" : "meta", i);
+}
+
 static int
 s_launch (minicluster_t *self, int i, const char *bind)
 {

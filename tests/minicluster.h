@@ -54,6 +54,10 @@ minicluster_t *
 minicluster_t *
     minicluster_start_with (const minicluster_opts_t *opts);
 
+//  The path of server i's log file.
+void
+    minicluster_log_path (minicluster_t *self, int i, char *out, size_t size);
+
 //  Sets server i's faults (the text of its fault file, runtime/fault.h;
 //  "" for none). The cluster must have been started with faults. 0 or -1.
 int

@@ -176,3 +176,28 @@ testutil_faults_off (void)
     fault_configure (none);
     zconfig_destroy (&none);
 }
+
+int
+testutil_faults_file (const char *path)
+{
+    char text [4400];
+    snprintf (text, sizeof text, "faults\n    file = \"%s\"\n", path);
+    zconfig_t *config = zconfig_str_load (text);
+    int rc = config ? fault_configure (config) : -1;
+    zconfig_destroy (&config);
+    return rc;
+}
+
+int
+testutil_count_lines (const char *path, const char *needle)
+{
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return -1;
+    char line [2048];
+    int count = 0;
+    while (fgets (line, sizeof line, file))
+        count += strstr (line, needle) != NULL;
+    fclose (file);
+    return count;
+}

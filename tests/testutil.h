@@ -32,6 +32,15 @@ void
 void
     testutil_faults_off (void);
 
+//  Turns this process's fault points on, read from the control file path
+//  (runtime/fault.h). fault_configure's result: 0 or -1.
+int
+    testutil_faults_file (const char *path);
+
+//  How many lines of the file contain needle; -1 if it cannot be read.
+int
+    testutil_count_lines (const char *path, const char *needle);
+
 //  Starts argv[0] (a path) with its stdout connected to a pipe; returns the
 //  pid and sets *out_fd to the pipe's read end. -1 on failure.
 pid_t

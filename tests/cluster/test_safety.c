@@ -212,6 +212,13 @@ s_primary_of (const char *table, uint32_t p, uint32_t *app_id)
     return index;
 }
 
+//  Partition 0 of "t" has a primary other than server *ctx.
+static bool
+s_moved (void *ctx)
+{
+    return s_primary_of ("t", 0, NULL) != *(int *) ctx;
+}
+
 //  Three replica servers (with fault files if asked) and a table `t` of
 //  `partitions`; the server leading partition 0 in *primary (if not NULL),
 //  and a client of the table.
@@ -489,9 +496,7 @@ test_idle_primary_of_a_failed_log_serves_no_stale_read (void **state)
     pegasus_set (client, keys [1], strlen (keys [1]), "s", 1, "x", 1, 0, 2000);
     //  Once meta moved partition 0, a client that never wrote through the
     //  old primary (which would put it in ERROR) writes the new value.
-    int64_t deadline = testutil_now_ms () + 20000;
-    while (s_primary_of ("t", 0, NULL) == victim && testutil_now_ms () < deadline)
-        usleep (20000);
+    (void) testutil_wait (s_moved, &victim, 20000);
     pegasus_client_t *fresh = pegasus_client_open (s_cluster->meta, "t", 10000);
     assert_non_null (fresh);
     assert_int_equal (s_set_until (fresh, keys [0], "new", 20000), PEGASUS_OK);
@@ -686,16 +691,8 @@ static int
 s_log_count (int server, const char *text)
 {
     char path [4300];
-    snprintf (path, sizeof path, "%s/%s%d.log", s_cluster->dir, server ? "replica" : "meta", server);
-    FILE *file = fopen (path, "r");
-    if (!file)
-        return -1;
-    char line [2048];
-    int count = 0;
-    while (fgets (line, sizeof line, file))
-        count += strstr (line, text) != NULL;
-    fclose (file);
-    return count;
+    minicluster_log_path (s_cluster, server, path, sizeof path);
+    return testutil_count_lines (path, text);
 }
 
 static void

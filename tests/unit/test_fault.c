@@ -47,33 +47,6 @@ s_teardown (void **state)
     return 0;
 }
 
-static int
-s_configure (const char *path)
-{
-    char text [4400];
-    snprintf (text, sizeof text, "faults\n    file = \"%s\"\n", path);
-    zconfig_t *config = zconfig_str_load (text);
-    assert_non_null (config);
-    int rc = fault_configure (config);
-    zconfig_destroy (&config);
-    return rc;
-}
-
-//  How many lines of the log file contain needle.
-static int
-s_log_count (const char *path, const char *needle)
-{
-    FILE *file = fopen (path, "r");
-    if (!file)
-        return 0;
-    char line [1024];
-    int count = 0;
-    while (fgets (line, sizeof line, file))
-        count += strstr (line, needle) != NULL;
-    fclose (file);
-    return count;
-}
-
 static void
 test_off_unless_configured (void **state)
 {
@@ -99,10 +72,10 @@ test_control_file (void **state)
     log_set_level (LOGL_NOTICE);
     assert_int_equal (log_set_file (f->log), 0);
     //  Configured before the file exists: on, but no faults yet.
-    assert_int_equal (s_configure (f->file), 0);
+    assert_int_equal (testutil_faults_file (f->file), 0);
     assert_true (fault_enabled ());
-    assert_int_equal (s_log_count (f->log, "FAULT INJECTION ENABLED"), 1);
-    assert_int_equal (s_log_count (f->log, "never use this in production"), 1);
+    assert_int_equal (testutil_count_lines (f->log, "FAULT INJECTION ENABLED"), 1);
+    assert_int_equal (testutil_count_lines (f->log, "never use this in production"), 1);
     assert_false (fault_on ("log.fsync_eio", NULL));
 
     assert_int_equal (fault_file_write (f->file,
@@ -130,9 +103,9 @@ test_control_file (void **state)
     //  Each malformed line was logged once, however often faults are checked.
     for (int i = 0; i < 10; i++)
         fault_on ("log.fsync_eio", NULL);
-    assert_int_equal (s_log_count (f->log, "'too many words'"), 1);
-    assert_int_equal (s_log_count (f->log, "'bad.arg 12x'"), 1);
-    assert_int_equal (s_log_count (f->log, "'bad/name 1'"), 1);
+    assert_int_equal (testutil_count_lines (f->log, "'too many words'"), 1);
+    assert_int_equal (testutil_count_lines (f->log, "'bad.arg 12x'"), 1);
+    assert_int_equal (testutil_count_lines (f->log, "'bad/name 1'"), 1);
 
     //  Emptied: nothing on. Removed: nothing on. Back: on again.
     assert_int_equal (fault_file_write (f->file, ""), 0);
@@ -159,7 +132,7 @@ static void
 test_rewrites_same_size (void **state)
 {
     fixture_t *f = *state;
-    assert_int_equal (s_configure (f->file), 0);
+    assert_int_equal (testutil_faults_file (f->file), 0);
     for (int i = 0; i < 500; i++) {
         char text [32];
         snprintf (text, sizeof text, "x.y %d\n", i % 10);
@@ -174,7 +147,7 @@ static void
 test_nth (void **state)
 {
     fixture_t *f = *state;
-    assert_int_equal (s_configure (f->file), 0);
+    assert_int_equal (testutil_faults_file (f->file), 0);
     assert_int_equal (fault_file_write (f->file, "p.fail 3\n"), 0);
     assert_false (fault_nth ("p.fail"));
     assert_false (fault_nth ("p.fail"));
@@ -197,7 +170,7 @@ test_bad_path (void **state)
 {
     fixture_t *f = *state;
     //  A directory is not a control file.
-    assert_int_equal (s_configure (f->dir), -1);
+    assert_int_equal (testutil_faults_file (f->dir), -1);
     assert_false (fault_enabled ());
 }
 
@@ -233,7 +206,7 @@ static void
 test_threads (void **state)
 {
     fixture_t *f = *state;
-    assert_int_equal (s_configure (f->file), 0);
+    assert_int_equal (testutil_faults_file (f->file), 0);
     race_t race = { f, false, 0, 0 };
     pthread_t threads [3];
     for (int i = 0; i < 3; i++)

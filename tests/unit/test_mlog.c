@@ -344,12 +344,9 @@ test_fsync_faults (void **state)
 {
     (void) state;
     char *dir = testutil_tmpdir ("mlog");
-    char faults [4200], text [4400];
+    char faults [4200];
     snprintf (faults, sizeof faults, "%s/faults", dir);
-    snprintf (text, sizeof text, "faults\n    file = \"%s\"\n", faults);
-    zconfig_t *config = zconfig_str_load (text);
-    assert_int_equal (fault_configure (config), 0);
-    zconfig_destroy (&config);
+    assert_int_equal (testutil_faults_file (faults), 0);
 
     mlog_t *log = mlog_open (dir, 1 << 20, NULL, NULL, NULL);
     assert_non_null (log);

@@ -290,13 +290,8 @@ s_faults (fixture_t *f, const char *text)
 {
     char path [4200];
     snprintf (path, sizeof path, "%s/faults", f->dir);
-    if (!fault_enabled ()) {
-        char cfg [4400];
-        snprintf (cfg, sizeof cfg, "faults\n    file = \"%s\"\n", path);
-        zconfig_t *config = zconfig_str_load (cfg);
-        assert_int_equal (fault_configure (config), 0);
-        zconfig_destroy (&config);
-    }
+    if (!fault_enabled ())
+        assert_int_equal (testutil_faults_file (path), 0);
     assert_int_equal (fault_file_write (path, text), 0);
 }
 

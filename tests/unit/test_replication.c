@@ -351,6 +351,13 @@ typedef struct {
     actor_t *stub;
 } pair_t;
 
+static bool
+s_learner_asked (void *ctx)
+{
+    (void) ctx;
+    return atomic_load (&s_add_learners) > 0;
+}
+
 static void
 s_pair_new (pair_t *p, const char *extra)
 {
@@ -389,9 +396,7 @@ s_add_learner (pair_t *p, uint64_t ballot)
     req->node = msg_strdup (msg, s_learner_node);
     assert_int_equal (rt_call (p->a.rt, p->a.part, &msg, 10000, &reply), PG__STATUS__OK);
     msg_destroy (&reply);
-    int64_t until = testutil_now_ms () + 10000;
-    while (atomic_load (&s_add_learners) == 0 && testutil_now_ms () < until)
-        usleep (10000);
+    assert_true (testutil_wait (s_learner_asked, NULL, 10000));
     assert_int_equal (atomic_load (&s_add_learners), 1);
 }
 

@@ -275,6 +275,19 @@ s_tell (fixture_t *f, const msg_kind_t *kind, uint64_t value)
 
 //  ---------------------------------------------------------------------------
 
+static bool
+s_beacon_held (void *ctx)
+{
+    (void) ctx;
+    return atomic_load (&s_held_at) != 0;
+}
+
+static bool
+s_beaconed_after (void *ctx)
+{
+    return atomic_load (&s_last_beacon_at) > *(int64_t *) ctx;
+}
+
 //  A beacon is held by meta; meanwhile a change makes the stub send another
 //  one early (a replica became primary), which meta never answers; then
 //  meta answers the first. The lease must run from the first's send time:
@@ -286,21 +299,17 @@ test_lease_runs_from_the_answered_beacon (void **state)
     fixture_t *f = *state;
     assert_true (testutil_wait (s_serving, f, 20000));
     atomic_store (&s_mode, HOLD_NEXT);
-    while (!atomic_load (&s_held_at))
-        usleep (5000);
+    assert_true (testutil_wait (s_beacon_held, NULL, 5000));
     int64_t held_at = atomic_load (&s_held_at);
     //  Late in the held beacon's life, a push: r.2.0 opens as primary, and
     //  the stub beacons at once (meta ignores it).
     usleep ((useconds_t) (BEACON_MS * 1200));
     s_tell (f, &s_kind_push, atomic_load (&s_incarnation));
-    int64_t until = testutil_now_ms () + 2000;
-    while (atomic_load (&s_last_beacon_at) <= held_at + BEACON_MS && testutil_now_ms () < until)
-        usleep (5000);
-    assert_true (atomic_load (&s_last_beacon_at) > held_at + BEACON_MS);
+    assert_true (testutil_wait (s_beaconed_after, &(int64_t) { held_at + BEACON_MS }, 2000));
     s_tell (f, &s_kind_release, 0);
     //  Reads are served until the lease ends, then refused for good.
     int64_t last_ok = 0;
-    until = testutil_now_ms () + 4 * LEASE_MS;
+    int64_t until = testutil_now_ms () + 4 * LEASE_MS;
     while (testutil_now_ms () < until) {
         int rc = s_get (f, 1);
         if (rc == PG__STATUS__OK || rc == PG__STATUS__NOT_FOUND)
