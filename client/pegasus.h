@@ -448,8 +448,13 @@ int
     pegasus_list_nodes (const char *meta_servers, pegasus_node_t **nodes, size_t *count,
                         int timeout_ms);
 
-//  Waits until every partition of the table is served by a primary with
-//  all its replicas (after a create, a recall or failures). OK, or TIMEOUT.
+//  Whether a partition of the table is healthy: served by a primary, with
+//  all the replicas the table asks for.
+bool
+    pegasus_partition_healthy (const pegasus_table_t *table, const pegasus_partition_t *partition);
+
+//  Waits until every partition of the table is healthy (after a create, a
+//  recall or failures). OK, or TIMEOUT.
 int
     pegasus_wait_table_ready (const char *meta_servers, const char *name, int timeout_ms);
 

@@ -194,6 +194,12 @@ pegasus_list_nodes (const char *meta, pegasus_node_t **nodes, size_t *count, int
     return rc;
 }
 
+bool
+pegasus_partition_healthy (const pegasus_table_t *table, const pegasus_partition_t *partition)
+{
+    return partition->serving && 1 + partition->nsecondaries >= table->replica_count;
+}
+
 int
 pegasus_wait_table_ready (const char *meta, const char *name, int timeout_ms)
 {
@@ -209,8 +215,7 @@ pegasus_wait_table_ready (const char *meta, const char *name, int timeout_ms)
             return rc;
         size_t serving = 0;
         for (size_t i = 0; i < count; i++)
-            serving += partitions [i].serving
-                    && 1 + partitions [i].nsecondaries >= table.replica_count;
+            serving += pegasus_partition_healthy (&table, &partitions [i]);
         free (partitions);
         if (serving == count)
             return PEGASUS_OK;

@@ -148,12 +148,10 @@ shell_cmd_app (shell_t *self, int argc, char **argv)
     int rc = pegasus_describe_table (self->meta, argv [1], &table, &parts, &count, self->timeout_ms);
     if (rc != PEGASUS_OK)
         return shell_failed (rc);
-    //  Serving: a primary takes requests. Healthy: and it has every
-    //  replica the table asks for.
     size_t serving = 0, healthy = 0;
     for (size_t i = 0; i < count; i++) {
         serving += parts [i].serving;
-        healthy += parts [i].serving && 1 + parts [i].nsecondaries >= table.replica_count;
+        healthy += pegasus_partition_healthy (&table, &parts [i]);
     }
     fprintf (self->out, "app_id %u name %s partitions %u replicas %u serving %zu/%zu healthy %zu/%zu\n",
              table.app_id, table.name, table.partition_count, table.replica_count, serving, count,

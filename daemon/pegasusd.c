@@ -147,10 +147,8 @@ main (int argc, char *argv [])
         zconfig_destroy (&config);
         return 1;
     }
-    if (nroles < 0
-    ||  (*data_dir && mkdir (data_dir, 0755) && errno != EEXIST)) {
-        if (nroles >= 0)
-            log_error ("cannot create data dir %s: %s", data_dir, strerror (errno));
+    if (*data_dir && mkdir (data_dir, 0755) && errno != EEXIST) {
+        log_error ("cannot create data dir %s: %s", data_dir, strerror (errno));
         zconfig_destroy (&config);
         return 1;
     }

@@ -283,14 +283,6 @@ meta_in (char **list, size_t n, const char *address)
     return false;
 }
 
-void
-meta_count_roles (meta_t *self, const char *address, uint32_t *primaries, uint32_t *secondaries)
-{
-    node_t *node = strmap_get (self->nodes, address);
-    *primaries = node ? node->primaries : 0;
-    *secondaries = node ? node->secondaries : 0;
-}
-
 //  The live node with the fewest primaries (then fewest replicas); ties by
 //  address, so placement is deterministic for a given state.
 static node_t *
@@ -306,8 +298,7 @@ s_pick_node (meta_t *self, uint32_t *extra_primaries)
         index++;
         if (!meta_alive (self, node))
             continue;
-        uint32_t p, s;
-        meta_count_roles (self, node->address, &p, &s);
+        uint32_t p = node->primaries, s = node->secondaries;
         p += extra_primaries ? extra_primaries [index - 1] : 0;
         if (!best || p < best_p || (p == best_p && p + s < best_r)
         ||  (p == best_p && p + s == best_r && strcmp (node->address, best->address) < 0)) {
@@ -370,21 +361,26 @@ s_assignment (msg_t *reply, const app_t *app, uint32_t i)
 //  partition changed after it, whoever it names: the node closes what
 //  no longer names it), or, when base is not from this meta's epoch, the
 //  node's whole set of assignments and every table meta knows.
+static bool
+s_full_sync (meta_t *self, uint64_t base)
+{
+    return base == 0 || base >> 32 != self->config_version >> 32 || base > self->config_version;
+}
+
 static msg_t *
-s_sync_reply (meta_t *self, const char *address, uint64_t base)
+s_sync_reply (meta_t *self, node_t *node, uint64_t base)
 {
     Pg__BeaconReply *body;
     msg_t *reply = msg_new (&pg__beacon_reply__descriptor, (void **) &body);
     if (!reply)
         return NULL;
-    bool full = base == 0 || base >> 32 != self->config_version >> 32 || base > self->config_version;
+    const char *address = node->address;
+    bool full = s_full_sync (self, base);
     body->config_version = self->config_version;
     body->base_version = full ? 0 : base;
     body->full = full;
-    node_t *node = strmap_get (self->nodes, address);
-    body->incarnation = node ? node->incarnation : 0;
-    if (node)
-        node->sent_version = self->config_version;
+    body->incarnation = node->incarnation;
+    node->sent_version = self->config_version;
     if (!full && base == self->config_version)
         return reply;                   //  nothing changed
     size_t napps = u64map_size (self->apps), n = 0, capacity = 16;
@@ -449,14 +445,35 @@ s_push (meta_t *self)
     size_t cursor = 0;
     const char *address;
     void *value;
+    //  Nodes sent the same version (as a rule, all of them) get the same
+    //  changes: built once, packed for each with its incarnation.
+    msg_t *changes = NULL;
+    uint64_t changes_base = 0;
     while (strmap_next (self->nodes, &cursor, &address, &value) == 0) {
         node_t *node = value;
-        if (!meta_heard (self, node) || node->sent_version == self->config_version)
+        uint64_t base = node->sent_version;
+        if (!meta_heard (self, node) || base == self->config_version)
             continue;
-        msg_t *sync = s_sync_reply (self, node->address, node->sent_version);
+        msg_t *sync;
+        if (s_full_sync (self, base))
+            sync = s_sync_reply (self, node, base);
+        else {
+            if (!changes || changes_base != base) {
+                msg_destroy (&changes);
+                changes = s_sync_reply (self, node, base);
+                changes_base = base;
+            }
+            Pg__BeaconReply *body = changes ? msg_body (changes) : NULL;
+            if (body) {
+                body->incarnation = node->incarnation;
+                node->sent_version = self->config_version;
+            }
+            sync = body ? msg_new_packing (&body->base) : NULL;
+        }
         if (sync)
             actor_send (self->self, node->stub, &sync);
     }
+    msg_destroy (&changes);
 }
 
 //  ---------------------------------------------------------------------------
@@ -732,7 +749,9 @@ s_on_nodes (meta_t *self, msg_t *request)
         info->address = msg_strdup (reply, node->address);
         info->status = meta_node_status (self, node);
         info->last_beacon_ms_ago = node->last_beacon_ms ? now - node->last_beacon_ms : -1;
-        meta_count_roles (self, node->address, &info->primary_count, &info->secondary_count);
+        info->primary_count = node->primaries;
+        info->secondary_count = node->secondaries;
+        info->start_ms = node->start_ms;
         body->nodes [body->n_nodes++] = info;
     }
     actor_reply (self->self, request, &reply);
@@ -844,7 +863,7 @@ s_on_beacon (meta_t *self, msg_t *request)
             snprintf (report->learners [report->nlearners++], sizeof report->learners [0], "%s",
                       r->learners [k]);
     }
-    msg_t *reply = s_sync_reply (self, node->address, req->config_version);
+    msg_t *reply = s_sync_reply (self, node, req->config_version);
     //  Fault point: replies to one server are lost (a path back to it
     //  that drops them, such as a full queue), while its beacons arrive.
     if (reply && fault_enabled () && s_replies_lost (node->address)) {

@@ -168,11 +168,28 @@ s_make_primary (Pg__PartitionConfig *p, const char *node)
 typedef bool (gone_fn) (meta_t *self, const Pg__PartitionConfig *p, const char *address,
                         void *ctx);
 
+//  Partition index of the copy of app being changed, *next, made first
+//  if there is none yet (a sweep that changes nothing copies nothing).
+static Pg__PartitionConfig *
+s_changing (const app_t *app, app_t **next, uint32_t index)
+{
+    if (!*next && !(*next = meta_app_clone (app)))
+        return NULL;
+    return meta_app_part (*next, index);
+}
+
+//  The configuration as it stands: in the copy being changed, if any.
+static const Pg__PartitionConfig *
+s_current (const app_t *app, app_t *const *next, uint32_t index)
+{
+    return (*next ? *next : app)->parts [index];
+}
+
 static bool
-s_take_out (meta_t *self, app_t *next, uint32_t index, gone_fn *gone, void *ctx)
+s_take_out (meta_t *self, const app_t *app, app_t **next, uint32_t index, gone_fn *gone, void *ctx)
 {
     //  Who is gone, asked once each of the configuration as it stands.
-    const Pg__PartitionConfig *now = next->parts [index];
+    const Pg__PartitionConfig *now = s_current (app, next, index);
     char *members [16];
     size_t nmembers = 0;
     bool primary_gone = *now->primary && gone (self, now, now->primary, ctx);
@@ -183,7 +200,7 @@ s_take_out (meta_t *self, app_t *next, uint32_t index, gone_fn *gone, void *ctx)
             members [nmembers++] = strdup (now->secondaries [i]);
     if (!nmembers)
         return false;
-    Pg__PartitionConfig *p = meta_app_part (next, index);
+    Pg__PartitionConfig *p = s_changing (app, next, index);
     if (!p) {
         log_error ("meta: out of memory reconfiguring %u.%u", now->app_id, now->partition_index);
         for (size_t i = 0; i < nmembers; i++)
@@ -256,9 +273,9 @@ s_gone_node (meta_t *self, const Pg__PartitionConfig *p, const char *address, vo
 //  A partition without primary: a live secondary, or a candidate that came
 //  back and reports its replica. Returns true if p changed.
 static bool
-s_find_primary (meta_t *self, app_t *next, uint32_t index)
+s_find_primary (meta_t *self, const app_t *app, app_t **next, uint32_t index)
 {
-    const Pg__PartitionConfig *now = next->parts [index];
+    const Pg__PartitionConfig *now = s_current (app, next, index);
     if (*now->primary)
         return false;
     const char *best = s_best_secondary (self, now);
@@ -276,7 +293,7 @@ s_find_primary (meta_t *self, app_t *next, uint32_t index)
     if (!best)
         return false;
     char *chosen = strdup (best);
-    Pg__PartitionConfig *p = chosen ? meta_app_part (next, index) : NULL;
+    Pg__PartitionConfig *p = chosen ? s_changing (app, next, index) : NULL;
     if (!p || s_make_primary (p, chosen)) {
         free (chosen);
         return false;
@@ -288,14 +305,25 @@ s_find_primary (meta_t *self, app_t *next, uint32_t index)
     return true;
 }
 
-//  The live node to add a replica of p on: one that held it recently if
-//  any, else the one with the fewest replicas. NULL if none.
+//  Whether a primary's report lists node among its learners.
 static bool
-s_may_learn (meta_t *self, const char *address)
+s_reports_learner (const report_t *primary, const char *node)
 {
-    node_t *node = strmap_get (self->nodes, address);
+    for (size_t k = 0; primary && k < primary->nlearners; k++)
+        if (!strcmp (primary->learners [k], node))
+            return true;
+    return false;
+}
+
+//  Whether node may take one more learner (meta/max_learning_per_node).
+static bool
+s_may_learn (meta_t *self, const node_t *node)
+{
     return node && node->learning < (uint64_t) self->max_learning;
 }
+
+//  The live node to add a replica of p on: one that held it recently if
+//  any, else the one with the fewest replicas. NULL if none.
 
 static const char *
 s_pick_learner (meta_t *self, const Pg__PartitionConfig *p, const report_t *primary)
@@ -304,7 +332,7 @@ s_pick_learner (meta_t *self, const Pg__PartitionConfig *p, const report_t *prim
         const char *node = p->last_drops [i];
         if (s_alive (self, node) && strcmp (node, p->primary)
         &&  !meta_in (p->secondaries, p->n_secondaries, node))
-            return s_may_learn (self, node) ? node : NULL;
+            return s_may_learn (self, strmap_get (self->nodes, node)) ? node : NULL;
     }
     const char *best = NULL;
     uint32_t best_count = 0;
@@ -315,16 +343,9 @@ s_pick_learner (meta_t *self, const Pg__PartitionConfig *p, const report_t *prim
         node_t *node = value;
         if (!meta_alive (self, node) || !strcmp (node->address, p->primary)
         ||  meta_in (p->secondaries, p->n_secondaries, node->address)
-        ||  node->learning >= (uint64_t) self->max_learning)
+        ||  !s_may_learn (self, node) || s_reports_learner (primary, node->address))
             continue;
-        bool learning = false;
-        for (size_t k = 0; primary && k < primary->nlearners; k++)
-            learning |= !strcmp (primary->learners [k], node->address);
-        if (learning)
-            continue;
-        uint32_t primaries, secondaries;
-        meta_count_roles (self, node->address, &primaries, &secondaries);
-        uint32_t count = primaries + secondaries;
+        uint32_t count = node->primaries + node->secondaries;
         if (!best || count < best_count || (count == best_count && strcmp (node->address, best) < 0)) {
             best = node->address;
             best_count = count;
@@ -398,9 +419,7 @@ s_cure_count (meta_t *self, const Pg__PartitionConfig *p)
     proposal_t *proposal = u64map_get (self->proposals, id);
     int64_t now = actor_now_ms (self->self);
     if (proposal) {
-        bool learning = false;
-        for (size_t k = 0; k < primary->nlearners; k++)
-            learning |= !strcmp (primary->learners [k], proposal->node);
+        bool learning = s_reports_learner (primary, proposal->node);
         int64_t age = now - proposal->at_ms;
         if ((learning && age < self->learn_timeout_ms && s_alive (self, proposal->node))
         ||  age < PROPOSAL_RETRY_MS)
@@ -440,10 +459,8 @@ s_count_learning (meta_t *self)
             continue;
         const Pg__PartitionConfig *p = app->parts [(uint32_t) id];
         report_t *primary = meta_report (self, p->primary, p->app_id, p->partition_index);
-        bool learning = now - proposal->at_ms < PROPOSAL_RETRY_MS;
-        for (size_t k = 0; primary && !learning && k < primary->nlearners; k++)
-            learning = !strcmp (primary->learners [k], proposal->node);
-        node->learning += learning;
+        node->learning += now - proposal->at_ms < PROPOSAL_RETRY_MS
+                        || s_reports_learner (primary, proposal->node);
     }
 }
 
@@ -469,15 +486,14 @@ s_sweep (meta_t *self, gone_fn *gone, void *ctx, bool find_primary, bool cure)
     if (cure)
         s_count_learning (self);
     for (size_t a = 0; a < count; a++) {
-        app_t *app = u64map_get (self->apps, ids [a]);
-        app_t *next = app ? meta_app_clone (app) : NULL;
-        if (!next)
+        app_t *app = u64map_get (self->apps, ids [a]), *next = NULL;
+        if (!app)
             continue;
         bool touched = false;
-        for (uint32_t i = 0; i < next->info->partition_count; i++) {
-            touched |= s_take_out (self, next, i, gone, ctx);
+        for (uint32_t i = 0; i < app->info->partition_count; i++) {
+            touched |= s_take_out (self, app, &next, i, gone, ctx);
             if (find_primary)
-                touched |= s_find_primary (self, next, i);
+                touched |= s_find_primary (self, app, &next, i);
         }
         if (!touched)
             meta_app_free (next);

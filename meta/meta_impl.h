@@ -146,10 +146,6 @@ int
 bool
     meta_in (char **list, size_t n, const char *address);
 
-void
-    meta_count_roles (meta_t *self, const char *address, uint32_t *primaries,
-                      uint32_t *secondaries);
-
 //  Pushes every live node what changed since the last sync it was sent,
 //  once the messages queued now are handled (changes made together go
 //  in one push).

@@ -57,7 +57,7 @@ static state_t s_state = { PTHREAD_MUTEX_INITIALIZER, NULL, false, false, 0, 0, 
 //  Written under s_state.lock, after the path it announces (release);
 //  read without the lock (relaxed): a reader that sees true takes the lock
 //  before it touches the state, and the lock orders the rest.
-static atomic_bool s_enabled;
+atomic_bool fault_on_flag;
 
 static void
 s_forget (state_t *self)
@@ -218,7 +218,7 @@ fault_configure (zconfig_t *config)
     const char *path = config_str (config, "faults/file", "");
     state_t *self = &s_state;
     pthread_mutex_lock (&self->lock);
-    atomic_store_explicit (&s_enabled, false, memory_order_relaxed);
+    atomic_store_explicit (&fault_on_flag, false, memory_order_relaxed);
     s_forget (self);
     free (self->path);
     self->path = NULL;
@@ -239,15 +239,9 @@ fault_configure (zconfig_t *config)
     s_inside = true;
     s_refresh (self);
     s_inside = false;
-    atomic_store_explicit (&s_enabled, true, memory_order_release);
+    atomic_store_explicit (&fault_on_flag, true, memory_order_release);
     pthread_mutex_unlock (&self->lock);
     return 0;
-}
-
-bool
-fault_enabled (void)
-{
-    return atomic_load_explicit (&s_enabled, memory_order_relaxed);
 }
 
 //  The fault's entry after a refresh, or NULL. Called under the lock.

@@ -52,6 +52,7 @@
 
 #include <czmq.h>
 #include <stdbool.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 //  Reads `faults/file` from config. Empty or absent: fault injection off
@@ -60,9 +61,15 @@
 int
     fault_configure (zconfig_t *config);
 
-//  True if fault injection is configured. One relaxed atomic load.
-bool
-    fault_enabled (void);
+//  True if fault injection is configured. One relaxed atomic load,
+//  inline: call sites on the data path guard with it.
+extern atomic_bool fault_on_flag;
+
+static inline bool
+fault_enabled (void)
+{
+    return atomic_load_explicit (&fault_on_flag, memory_order_relaxed);
+}
 
 //  Is fault `name` on now? Its integer argument goes to *arg (0 if the
 //  line has none; arg may be NULL). Re-reads the control file first if it
