@@ -254,12 +254,11 @@ db_write (db_t *self, rocksdb_writebatch_t *batch, uint64_t decree, bool may_blo
 {
     //  Fault point: a write stall of N ms (RocksDB holding writes back
     //  while compaction catches up).
-    int64_t stall_ms;
-    if (fault_enabled () && fault_on ("db.write_stall_ms", &stall_ms) && stall_ms > 0) {
-        if (!may_block)
-            return DB_WOULD_BLOCK;
-        usleep ((useconds_t) (stall_ms * 1000));
-    }
+    int64_t stall_ms = fault_delay_ms ("db.write_stall_ms");
+    if (stall_ms && !may_block)
+        return DB_WOULD_BLOCK;
+    if (stall_ms)
+        fault_sleep_ms (stall_ms);
     uint8_t encoded [8];
     for (int i = 0; i < 8; i++)
         encoded [i] = (uint8_t) (decree >> (56 - 8 * i));
@@ -348,27 +347,13 @@ db_flush (db_t *self)
     return 0;
 }
 
-void
-db_memory (db_t *self, db_memory_t *out)
+uint64_t
+db_memtable_bytes (db_t *self)
 {
-    memset (out, 0, sizeof *out);
-    if (rocksdb_property_int (self->rdb, "rocksdb.cur-size-all-mem-tables", &out->memtables))
-        out->memtables = 0;
-    if (rocksdb_property_int (self->rdb, "rocksdb.estimate-table-readers-mem", &out->table_readers))
-        out->table_readers = 0;
-}
-
-void
-db_env_cache (db_env_t *self, uint64_t *usage, uint64_t *capacity)
-{
-    *usage = rocksdb_cache_get_usage (self->cache);
-    *capacity = rocksdb_cache_get_capacity (self->cache);
-}
-
-int
-db_env_open_count (db_env_t *self)
-{
-    return atomic_load (&self->refs) - 1;       //  the creator's is not an instance
+    uint64_t bytes = 0;
+    if (rocksdb_property_int (self->rdb, "rocksdb.cur-size-all-mem-tables", &bytes))
+        return 0;
+    return bytes;
 }
 
 int

@@ -109,23 +109,9 @@ int
 int
     db_checkpoint (db_t *self, const char *path);
 
-//  What one instance holds in memory: its memtables (active and those
-//  being flushed) and its table readers (indexes and filters not in the
-//  block cache). Estimates, from RocksDB's properties; cheap to read.
-typedef struct {
-    uint64_t memtables;
-    uint64_t table_readers;
-} db_memory_t;
-
-void
-    db_memory (db_t *self, db_memory_t *out);
-
-//  The shared block cache: bytes in use, and its capacity.
-void
-    db_env_cache (db_env_t *self, uint64_t *usage, uint64_t *capacity);
-
-//  Instances open now (while the creator still holds the environment).
-int
-    db_env_open_count (db_env_t *self);
+//  Bytes in the instance's memtables (active and being flushed): an
+//  estimate from RocksDB's properties, cheap to read.
+uint64_t
+    db_memtable_bytes (db_t *self);
 
 #endif

@@ -481,12 +481,7 @@ static int
 s_fdatasync (int fd)
 {
     if (fault_enabled ()) {
-        int64_t delay_ms;
-        if (fault_on ("log.fsync_delay_ms", &delay_ms) && delay_ms > 0) {
-            struct timespec pause = { delay_ms / 1000, (long) (delay_ms % 1000) * 1000000 };
-            while (nanosleep (&pause, &pause) && errno == EINTR)
-                ;
-        }
+        fault_sleep_ms (fault_delay_ms ("log.fsync_delay_ms"));
         if (fault_on ("log.fsync_eio", NULL)) {
             errno = EIO;
             return -1;

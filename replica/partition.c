@@ -28,7 +28,6 @@ const msg_kind_t partition_kind_open = { "partition.open" };
 const msg_kind_t partition_kind_flush = { "partition.flush" };
 static const msg_kind_t s_kind_seal = { "partition.seal" };
 static const msg_kind_t s_kind_tick = { "partition.tick" };
-static const msg_kind_t s_kind_flush = { "partition.flush" };
 static const msg_kind_t s_kind_lead = { "partition.lead" };
 static const msg_kind_t s_kind_commit = { "partition.commit" };
 
@@ -100,12 +99,7 @@ partition_report (partition_t *self)
     status->last_prepared = self->plist ? plist_contiguous (self->plist) : self->applied;
     status->needs_ballot = self->needs_ballot;
     status->log_failed = self->log_failed;
-    if (self->db) {
-        db_memory_t memory;
-        db_memory (self->db, &memory);
-        status->memtable_bytes = memory.memtables;
-        status->table_reader_bytes = memory.table_readers;
-    }
+    status->memtable_bytes = self->db ? db_memtable_bytes (self->db) : 0;
     status->nlearners = 0;
     for (size_t i = 0; i < self->npeers; i++)
         if (self->peers [i]->learner && status->nlearners < PARTITION_MAX_MEMBERS)
@@ -314,10 +308,11 @@ static void
 s_applied_entry (void *ctx, const plist_entry_t *entry)
 {
     partition_t *self = ctx;
+    if (self->role != ROLE_PRIMARY)
+        return;                         //  only a primary fills the overlay
     applied_t a = { self, entry->decree };
     mutation_walk (entry->bytes, entry->len, s_applied_op, &a);
-    if (self->role == ROLE_PRIMARY)
-        self->uncommitted_bytes -= (int64_t) entry->len;
+    self->uncommitted_bytes -= (int64_t) entry->len;
 }
 
 //  A write RocksDB would stall: done on a pinned thread, where waiting
@@ -466,10 +461,8 @@ partition_apply_config (partition_t *self, const partition_config_t *config)
 {
     if (config->ballot < self->ballot)
         return;                         //  we already follow a newer one
-    bool changed = config->ballot > self->ballot || config->role != self->role
-                || strcmp (config->primary, self->config.primary);
-    char primary_before [PARTITION_ADDRESS];
-    snprintf (primary_before, sizeof primary_before, "%s", self->config.primary);
+    bool new_primary = strcmp (config->primary, self->config.primary) != 0;
+    bool changed = config->ballot > self->ballot || config->role != self->role || new_primary;
     partition_follow (self, config->ballot);
     self->config = *config;
     if (self->state != PARTITION_READY)
@@ -504,7 +497,7 @@ partition_apply_config (partition_t *self, const partition_config_t *config)
     //  another primary; a new ballot of the same primary changes nothing
     //  it holds (its term does: partition_learner_term).
     bool restart = config->role == ROLE_LEARNER
-                && (old != ROLE_LEARNER || strcmp (primary_before, config->primary));
+                && (old != ROLE_LEARNER || new_primary);
     partition_set_role (self, config->role);
     if (config->role == ROLE_LEARNER && restart)
         partition_learn (self);
@@ -716,7 +709,7 @@ s_tick (partition_t *self)
     int64_t now = actor_now_ms (self->self);
     if (self->applied > self->flushed && now - self->last_flush_ms >= self->limits.checkpoint_ms
     &&  !self->flush_pending) {
-        msg_t *flush = msg_new_local (&s_kind_flush, 0, NULL);
+        msg_t *flush = msg_new_local (&partition_kind_flush, 0, NULL);
         if (flush && actor_send (self->self, self->self, &flush) == PG__STATUS__OK)
             self->flush_pending = true;
     }
@@ -925,7 +918,7 @@ s_handle (partition_t *self, msg_t **msg_p)
     if (msg_is (msg, &s_kind_tick))
         s_tick (self);
     else
-    if (msg_is (msg, &s_kind_flush))
+    if (msg_is (msg, &partition_kind_flush))
         s_flush (self, msg_p);
     else
     if (msg_is (msg, &partition_kind_config))
@@ -948,14 +941,6 @@ s_handle (partition_t *self, msg_t **msg_p)
     if (msg_is (msg, &partition_kind_open)) {
         if (self->state == PARTITION_OPENING && !self->db && !partition_offload (self, msg_p))
             s_open (self);
-    }
-    else
-    if (msg_is (msg, &partition_kind_flush)) {
-        if (self->state == PARTITION_READY && !self->flush_pending) {
-            msg_t *flush = msg_new_local (&s_kind_flush, 0, NULL);
-            if (flush && actor_send (self->self, self->self, &flush) == PG__STATUS__OK)
-                self->flush_pending = true;
-        }
     }
     else
     if (!msg_is_request (msg))

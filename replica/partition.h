@@ -149,13 +149,12 @@ extern const msg_kind_t partition_kind_config;
 
 //  stub -> partition: meta's lease runs until this monotonic time. The
 //  stub sends it only to replicas that meta's configuration (the one the
-//  lease came with, of `ballot`) names primary, and only after handing
+//  lease came with) names primary, and only after handing
 //  them that configuration; a replica takes it only while its own
 //  configuration names it primary, and drops it when it stops leading.
 extern const msg_kind_t partition_kind_lease;
 typedef struct {
     int64_t until_ms;
-    uint64_t ballot;
 } partition_lease_t;
 
 //  stub -> partition: open now. With a stub, a replica waits for this
@@ -167,7 +166,8 @@ typedef struct {
 extern const msg_kind_t partition_kind_open;
 
 //  stub -> partition: flush the memtables (the node is over its memtable
-//  budget and this replica holds one of the largest).
+//  budget and this replica holds one of the largest). A replica also sends
+//  it to itself every replica/checkpoint_ms, so the log can let go.
 extern const msg_kind_t partition_kind_flush;
 
 //  partition -> stub: the replica closed (its fini ran); a new actor of it
@@ -193,8 +193,7 @@ typedef struct {
     char learners [PARTITION_MAX_MEMBERS][PARTITION_ADDRESS];
     bool needs_ballot;                  //  made primary at a ballot it led before: refused
     bool log_failed;                    //  in ERROR because the node's log failed
-    uint64_t memtable_bytes;            //  RocksDB memory (db_memory_t), 0 until open
-    uint64_t table_reader_bytes;
+    uint64_t memtable_bytes;            //  RocksDB's memtables, 0 until open
 } partition_status_t;
 
 #endif

@@ -67,7 +67,6 @@ typedef struct {
                                         //  learner once it holds all we gave out)
     uint64_t sent;                      //  prepared to it up to here
     uint64_t acked;                     //  durable there, all decrees <= this
-    uint64_t learn_start;               //  learner: prepares reach it from here
     int64_t last_ok_ms;                 //  its last good answer
     int64_t waiting_since_ms;           //  prepares outstanding, no ack progress since (0: none)
     bool stalled;                       //  an error: resend from acked at the tick
@@ -246,8 +245,8 @@ void
     partition_apply_config (partition_t *self, const partition_config_t *config);
 
 //  Follows a newer ballot (from meta, or a primary that heard of it
-//  first): what was verified against the old primary's log no longer is,
-//  and a lease granted for the old ballot no longer holds.
+//  first): what was verified against the old primary's log no longer is.
+//  (The lease goes when the replica stops being primary: partition_set_role.)
 void
     partition_follow (partition_t *self, uint64_t ballot);
 

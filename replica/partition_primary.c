@@ -579,7 +579,6 @@ partition_on_proposal (partition_t *self, msg_t *request)
     }
     //  Prepares reach it from the next decree on; learning fills the rest.
     peer->sent = plist_last (self->plist);
-    peer->learn_start = peer->sent + 1;
     add->app_id = self->app_id;
     add->partition_index = self->partition;
     add->partition_count = self->partition_count;
@@ -590,7 +589,7 @@ partition_on_proposal (partition_t *self, msg_t *request)
                (void *) (uintptr_t) peer->id);
     actor_unref (&stub);
     log_notice ("%s: %s learns from decree %" PRIu64 " on", actor_name (self->self), req->node,
-                peer->learn_start);
+                peer->sent + 1);
     msg_t *reply = msg_new_local (&actor_kind_empty, 0, NULL);
     actor_reply (self->self, request, &reply);
     partition_report (self);

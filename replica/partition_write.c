@@ -40,6 +40,7 @@ s_write_reply (partition_t *self, uint32_t count)
 static void
 s_wait_write (partition_t *self, msg_t **msg_p, msg_t *reply)
 {
+    overlay_commit (self->overlay);     //  the request's writes stay (s_begin)
     self->writes++;
     partition_wait (self, msg_p, &reply, partition_next_decree (self));
 }
@@ -70,13 +71,6 @@ s_begin (partition_t *self, mark_t *mark)
     mark->len = self->open ? self->open->len : 0;
     mark->nops = self->open ? self->open->nops : 0;
     overlay_begin (self->overlay);
-}
-
-//  After its last: the request's writes stay.
-static void
-s_commit (partition_t *self)
-{
-    overlay_commit (self->overlay);
 }
 
 //  A put or delete of the request failed (or its reply could not be made:
@@ -135,7 +129,6 @@ partition_on_set (partition_t *self, msg_t **msg_p)
         s_undo (self, &mark, request, &reply);
         return;
     }
-    s_commit (self);
     s_wait_write (self, msg_p, reply);
 }
 
@@ -156,7 +149,6 @@ partition_on_del (partition_t *self, msg_t **msg_p)
         s_undo (self, &mark, request, &reply);
         return;
     }
-    s_commit (self);
     s_wait_write (self, msg_p, reply);
 }
 
@@ -192,7 +184,6 @@ partition_on_multi_set (partition_t *self, msg_t **msg_p)
             return;
         }
     }
-    s_commit (self);
     s_wait_write (self, msg_p, reply);
 }
 
@@ -225,7 +216,6 @@ partition_on_multi_del (partition_t *self, msg_t **msg_p)
             return;
         }
     }
-    s_commit (self);
     s_wait_write (self, msg_p, reply);
 }
 
@@ -274,7 +264,6 @@ partition_on_incr (partition_t *self, msg_t **msg_p)
         s_undo (self, &mark, request, &reply);
         return;
     }
-    s_commit (self);
     body->new_value = result;
     s_wait_write (self, msg_p, reply);
 }
@@ -363,7 +352,6 @@ partition_on_check_and_set (partition_t *self, msg_t **msg_p)
         s_undo (self, &mark, request, &reply);
         return;
     }
-    s_commit (self);
     body->decree = partition_next_decree (self);
     s_wait_write (self, msg_p, reply);
 }
@@ -415,7 +403,6 @@ partition_on_check_and_mutate (partition_t *self, msg_t **msg_p)
             return;
         }
     }
-    s_commit (self);
     body->decree = partition_next_decree (self);
     s_wait_write (self, msg_p, reply);
 }

@@ -43,11 +43,10 @@ typedef struct {
     char (*learners) [PARTITION_ADDRESS];
     bool assigned;                      //  meta's last sync names this node
     bool seen;                          //  in the assignment being applied
-    uint64_t lease_ballot;              //  meta's last sync makes it primary at this, or 0
+    bool leads;                         //  meta's last sync makes it primary
     bool needs_ballot;                  //  it refused to lead again at a ballot it led
     bool open_granted;                  //  told to open, and counted in nopening until it is
     uint64_t memtable_bytes;            //  as last reported
-    uint64_t table_reader_bytes;
     int64_t flush_asked_ms;             //  when the budget last asked it to flush
 } replica_t;
 
@@ -150,17 +149,21 @@ s_send_config (stub_t *self, replica_t *r, const partition_config_t *config)
 //  The node's lease, to a replica meta's last sync makes primary (and
 //  only after that sync's configuration went to it: see partition.h).
 static void
-s_send_lease (stub_t *self, replica_t *r)
+s_lease_until (stub_t *self, replica_t *r, int64_t until_ms)
 {
-    if (!r->lease_ballot || !self->lease_until)
-        return;
     partition_lease_t *body;
     msg_t *msg = msg_new_local (&partition_kind_lease, sizeof *body, (void **) &body);
     if (!msg)
         return;
-    body->until_ms = self->lease_until;
-    body->ballot = r->lease_ballot;
+    body->until_ms = until_ms;
     actor_send (self->self, r->actor, &msg);
+}
+
+static void
+s_send_lease (stub_t *self, replica_t *r)
+{
+    if (r->leads && self->lease_until)
+        s_lease_until (self, r, self->lease_until);
 }
 
 //  If the replica is still closing, remembers to open it (with this
@@ -190,16 +193,8 @@ s_revoke_leases (stub_t *self)
     size_t cursor = 0;
     uint64_t id;
     void *value;
-    while (u64map_next (self->replicas, &cursor, &id, &value) == 0) {
-        replica_t *r = value;
-        partition_lease_t *body;
-        msg_t *msg = msg_new_local (&partition_kind_lease, sizeof *body, (void **) &body);
-        if (!msg)
-            continue;
-        body->until_ms = 0;
-        body->ballot = r->lease_ballot;
-        actor_send (self->self, r->actor, &msg);
-    }
+    while (u64map_next (self->replicas, &cursor, &id, &value) == 0)
+        s_lease_until (self, value, 0);
 }
 
 //  ---------------------------------------------------------------------------
@@ -406,7 +401,7 @@ s_assign (stub_t *self, const Pg__Assignment *a, const char *node)
                     a->app_name, &config);
     if (r) {
         r->assigned = true;
-        r->lease_ballot = config.role == ROLE_PRIMARY ? config.ballot : 0;
+        r->leads = config.role == ROLE_PRIMARY;
         s_send_lease (self, r);
     }
 }
@@ -432,7 +427,7 @@ s_apply_changes (stub_t *self, const Pg__BeaconReply *sync, const char *node)
         else
         if (r) {
             r->assigned = false;
-            r->lease_ballot = 0;
+            r->leads = false;
         }
         closing_t *closing = u64map_get (self->closing, id);
         if (closing && (a->gone || closing->config.role != ROLE_LEARNER))
@@ -446,9 +441,8 @@ s_apply (stub_t *self, const Pg__BeaconReply *sync)
     //  Fault point: a sync that takes long to apply (a node opening
     //  thousands of replicas), which holds any window between a lease and
     //  the configuration it comes with open.
-    int64_t delay_ms;
-    if (fault_enabled () && sync->full && fault_on ("stub.apply_delay_ms", &delay_ms) && delay_ms > 0)
-        usleep ((useconds_t) (delay_ms * 1000));
+    if (sync->full)
+        fault_sleep_ms (fault_delay_ms ("stub.apply_delay_ms"));
     if (sync->config_version < self->config_version) {
         //  Older than one we applied (a push delivered late, say after a
         //  reconnect): the newer one stands.
@@ -472,7 +466,7 @@ s_apply (stub_t *self, const Pg__BeaconReply *sync)
     while (u64map_next (self->replicas, &cursor, &id, &value) == 0) {
         replica_t *r = value;
         r->seen = r->assigned = false;
-        r->lease_ballot = 0;
+        r->leads = false;
     }
     cursor = 0;
     while (u64map_next (self->closing, &cursor, &id, &value) == 0)
@@ -568,43 +562,41 @@ s_on_add_learner (stub_t *self, msg_t *request)
 static void
 s_reopen (stub_t *self)
 {
-    bool waiting = false;
-    for (bool again = true; again;) {
-        again = false;
-        size_t cursor = 0;
-        uint64_t id;
-        void *value;
-        int64_t now = actor_now_ms (self->self);
-        while (u64map_next (self->closing, &cursor, &id, &value) == 0) {
-            closing_t *closing = value;
-            //  Its "closed" could not be sent (out of memory): after a
-            //  while, its name being free says the same.
-            if (!closing->closed && now - closing->since_ms < CLOSING_WAIT_MS)
-                continue;
-            char name [64];
-            partition_name ((uint32_t) (id >> 32), (uint32_t) id, name, sizeof name);
-            actor_t *old = rt_lookup (actor_rt (self->self), name);
-            if (old) {
-                actor_unref (&old);
-                waiting |= closing->closed;     //  freed within microseconds
-                continue;
-            }
-            u64map_take (self->closing, id);
-            if (closing->reopen && !u64map_get (self->replicas, id)) {
-                replica_t *r = s_open (self, (uint32_t) (id >> 32), (uint32_t) id,
-                                       closing->partition_count, closing->app_name,
-                                       &closing->config);
-                if (r) {
-                    r->assigned = closing->config.role != ROLE_LEARNER;
-                    r->lease_ballot = closing->config.role == ROLE_PRIMARY
-                                    ? closing->config.ballot : 0;
-                }
-            }
-            free (closing);
-            again = true;               //  the map changed under the cursor
-            break;
+    //  The ones free to open, collected first: opening changes the map.
+    size_t nready = 0, cursor = 0;
+    uint64_t *ready = malloc ((u64map_size (self->closing) + 1) * sizeof *ready), id;
+    bool waiting = !ready;              //  out of memory: try again shortly
+    void *value;
+    int64_t now = actor_now_ms (self->self);
+    while (ready && u64map_next (self->closing, &cursor, &id, &value) == 0) {
+        closing_t *closing = value;
+        //  Its "closed" could not be sent (out of memory): after a while,
+        //  its name being free says the same.
+        if (!closing->closed && now - closing->since_ms < CLOSING_WAIT_MS)
+            continue;
+        char name [64];
+        partition_name ((uint32_t) (id >> 32), (uint32_t) id, name, sizeof name);
+        actor_t *old = rt_lookup (actor_rt (self->self), name);
+        if (old) {
+            actor_unref (&old);
+            waiting |= closing->closed;         //  freed within microseconds
+            continue;
         }
+        ready [nready++] = id;
     }
+    for (size_t i = 0; i < nready; i++) {
+        closing_t *closing = u64map_take (self->closing, ready [i]);
+        if (closing && closing->reopen && !u64map_get (self->replicas, ready [i])) {
+            replica_t *r = s_open (self, (uint32_t) (ready [i] >> 32), (uint32_t) ready [i],
+                                   closing->partition_count, closing->app_name, &closing->config);
+            if (r) {
+                r->assigned = closing->config.role != ROLE_LEARNER;
+                r->leads = closing->config.role == ROLE_PRIMARY;
+            }
+        }
+        free (closing);
+    }
+    free (ready);
     if (waiting && !self->reopen_scheduled) {
         msg_t *retry = msg_new_local (&s_kind_reopen, 0, NULL);
         if (actor_send_after (self->self, 5, &retry))
@@ -790,7 +782,6 @@ s_receive (actor_t *actor, msg_t **msg_p)
             r->last_prepared = status->last_prepared;
             r->needs_ballot = status->needs_ballot;
             r->memtable_bytes = status->memtable_bytes;
-            r->table_reader_bytes = status->table_reader_bytes;
             if (r->open_granted && status->state != PARTITION_OPENING) {
                 r->open_granted = false;
                 self->nopening--;

@@ -315,3 +315,20 @@ fault_file_write (const char *path, const char *text)
     }
     return 0;
 }
+
+int64_t
+fault_delay_ms (const char *name)
+{
+    int64_t ms;
+    return fault_enabled () && fault_on (name, &ms) && ms > 0 ? ms : 0;
+}
+
+void
+fault_sleep_ms (int64_t ms)
+{
+    if (ms <= 0)
+        return;
+    struct timespec pause = { ms / 1000, (long) (ms % 1000) * 1000000 };
+    while (nanosleep (&pause, &pause) && errno == EINTR)
+        ;
+}

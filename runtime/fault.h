@@ -84,6 +84,16 @@ bool
 bool
     fault_nth (const char *name);
 
+//  The delay fault `name` asks for now, in ms (its argument; 0 if it is
+//  off or has none).
+int64_t
+    fault_delay_ms (const char *name);
+
+//  Sleeps ms milliseconds (through signals; none if ms <= 0): for delay
+//  faults.
+void
+    fault_sleep_ms (int64_t ms);
+
 //  Test helper: replaces the control file at path with text, atomically
 //  (a temp file in the same directory, renamed over it). 0 or -1.
 int
