@@ -281,6 +281,12 @@ s_on_learn_reply (actor_t *actor, msg_t **reply_p, void *arg)
     Pg__LearnReply *reply = msg_body (*reply_p);
     if (reply->ballot > self->ballot)
         partition_follow (self, reply->ballot);
+    if (reply->term && reply->term < self->learn_term) {
+        //  Answered in an older term of the primary, and overtaken on the
+        //  way by a prepare of a newer one: what it holds is superseded.
+        s_retry (self, 0);
+        return;
+    }
     partition_learner_term (self, reply->term);
     if (reply->type == PG__LEARN_TYPE__LEARN_RESTART) {
         log_notice ("%s: %s says what it holds is of another term, or never given out: "
@@ -377,7 +383,9 @@ partition_learn (partition_t *self)
 void
 partition_learner_term (partition_t *self, uint64_t term)
 {
-    if (self->role != ROLE_LEARNER || !term || term == self->learn_term)
+    //  Terms only grow: an older one is a message overtaken on the way,
+    //  never a reason to drop what a newer term gave.
+    if (self->role != ROLE_LEARNER || !term || term <= self->learn_term)
         return;
     if (self->learn_term) {
         log_notice ("%s: %s leads in another term (%" PRIu64 ", was %" PRIu64 "): what was "
