@@ -39,46 +39,20 @@ for b in "$1" "$2"; do
 done
 
 work=$(mktemp -d /tmp/pegasus-ab.XXXXXX)
-pids=()
-stop() {
-    if [ ${#pids[@]} -gt 0 ]; then
-        kill "${pids[@]}" 2>/dev/null || true
-        wait "${pids[@]}" 2>/dev/null || true
-    fi
-    pids=()
-}
-trap 'stop; rm -rf "$work"' EXIT
+. "$(dirname "$0")/cluster.sh"
+cluster_pids=()
+trap 'cluster_stop; rm -rf "$work"' EXIT
 
 run_one() { # build label
-    local b=$1 label=$2 base d i role
-    base=$(python3 "$(dirname "$0")/free_ports.py" 4)
-    d=$work/$label.$RANDOM
-    mkdir -p "$d"
-    for i in 0 1 2 3; do
-        role=replica
-        [ $i -eq 0 ] && role=meta
-        cat >"$d/s$i.cfg" <<CFG
-node
-    roles = $role
-    data_dir = $d/s$i
-    log_file = $d/s$i.log
-runtime
-    workers = 2
-transport
-    bind = 127.0.0.1:$((base + i))
-meta
-    servers = 127.0.0.1:$base
-CFG
-        "$b/pegasusd" -c "$d/s$i.cfg" >"$d/s$i.out" 2>&1 &
-        pids+=($!)
-    done
-    sleep 2
-    "$b/pegasus-bench" -m 127.0.0.1:$base -w write -T 4 -i 16 -d "$seconds" \
+    local b=$1 label=$2
+    cluster_init "$b" "$work/$label.$RANDOM"
+    cluster_start || exit 1
+    "$b/pegasus-bench" -m "$cluster_meta" -w write -T 4 -i 16 -d "$seconds" \
         --warmup 3 --label "$label write" 2>/dev/null | grep '^{'
-    "$b/pegasus-bench" -m 127.0.0.1:$base -w c -T 4 -i 16 -d "$seconds" \
+    "$b/pegasus-bench" -m "$cluster_meta" -w c -T 4 -i 16 -d "$seconds" \
         --warmup 2 --label "$label read" 2>/dev/null | grep '^{'
-    stop
-    rm -rf "$d"
+    cluster_stop
+    rm -rf "$cluster_dir"
 }
 
 out=$work/results

@@ -32,6 +32,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,7 +100,8 @@ s_usage (FILE *out)
         "  -n, --records N             records in the key space (default 100000)\n"
         "      --key-size B            key bytes, at least 12 (default 16)\n"
         "      --value-size B          value bytes (default 100)\n"
-        "  -d, --duration S            measured seconds (default 10)\n"
+        "  -d, --duration S            measured seconds (default 10; SIGINT or SIGTERM\n"
+        "                              ends it early, reported for the time it ran)\n"
         "      --warmup S              seconds run before measuring (default 2)\n"
         "  -T, --threads N             threads, one client each (default 1)\n"
         "  -i, --inflight N            requests in flight per thread (default 1)\n"
@@ -289,6 +291,18 @@ typedef struct {
 
 static run_t s_run;
 
+//  SIGINT or SIGTERM: the measured phase ends now and is reported for the
+//  time it ran (a caller that cannot know how long it needs load for,
+//  such as bench/scale.sh, stops it when done).
+static volatile sig_atomic_t s_interrupted;
+
+static void
+s_on_signal (int signum)
+{
+    (void) signum;
+    s_interrupted = 1;
+}
+
 static uint64_t
 s_now_ns (void)
 {
@@ -301,7 +315,7 @@ static void
 s_sleep_until (uint64_t when_ns)
 {
     struct timespec ts = { (time_t) (when_ns / 1000000000ULL), (long) (when_ns % 1000000000ULL) };
-    while (clock_nanosleep (CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+    while (clock_nanosleep (CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR && !s_interrupted)
         ;
 }
 
@@ -635,11 +649,14 @@ s_open_table (opts_t *o)
     return 0;
 }
 
-//  Runs one phase with `workers` threads; returns its wall time in ns.
+//  Runs one phase with `workers` threads; returns its wall time in ns,
+//  and in *measured_s the seconds measured after the warm-up (the
+//  duration, or less if a signal ended it).
 static uint64_t
-s_phase (bthread_t *threads, int workers, bool sync, double warmup_s, double duration_s)
+s_phase (bthread_t *threads, int workers, bool sync, double warmup_s, double duration_s,
+         double *measured_s)
 {
-    uint64_t start = s_now_ns ();
+    uint64_t start = s_now_ns (), stopped_ns = UINT64_MAX;
     s_run.measure_ns = start + (uint64_t) (warmup_s * 1e9);
     s_run.end_ns = duration_s > 0 ? s_run.measure_ns + (uint64_t) (duration_s * 1e9) : UINT64_MAX;
     atomic_store (&s_run.stopping, false);
@@ -653,10 +670,13 @@ s_phase (bthread_t *threads, int workers, bool sync, double warmup_s, double dur
     if (duration_s > 0) {
         s_sleep_until (s_run.end_ns);
         atomic_store (&s_run.stopping, true);
+        stopped_ns = s_now_ns ();       //  earlier than end_ns if interrupted
     }
     for (int i = 0; i < started; i++)
         pthread_join (threads [i].thread, NULL);
     atomic_store (&s_run.stopping, true);
+    uint64_t end = stopped_ns < s_run.end_ns ? stopped_ns : s_run.end_ns;
+    *measured_s = end > s_run.measure_ns ? (double) (end - s_run.measure_ns) / 1e9 : 0.001;
     return s_now_ns () - start;
 }
 
@@ -799,10 +819,16 @@ main (int argc, char **argv)
             t->values [b] = (char) ('a' + keygen_below (&t->keys, 26));
     }
     s_run.o = &o;
+    //  After the clients opened: czmq installs handlers of its own then.
+    struct sigaction stop = { .sa_handler = s_on_signal };
+    sigemptyset (&stop.sa_mask);
+    sigaction (SIGINT, &stop, NULL);
+    sigaction (SIGTERM, &stop, NULL);
     if (o.load) {
         s_run.loading = true;
         atomic_store (&s_run.next_insert, 0);
-        uint64_t ns = s_phase (threads, workers, sync, 0, 0);
+        double unused;
+        uint64_t ns = s_phase (threads, workers, sync, 0, 0, &unused);
         uint64_t failed = 0;
         for (int i = 0; i < workers; i++)
             for (int s = 0; s < STATUS_SLOTS; s++)
@@ -819,8 +845,9 @@ main (int argc, char **argv)
     }
     atomic_store (&s_run.next_insert, o.records);
     if (!o.load_only) {
-        s_phase (threads, workers, sync, o.warmup_s, o.duration_s);
-        s_report (&o, threads, workers, o.duration_s);
+        double measured;
+        s_phase (threads, workers, sync, o.warmup_s, o.duration_s, &measured);
+        s_report (&o, threads, workers, measured);
     }
     s_free_threads (threads, workers);
     return 0;

@@ -12,8 +12,8 @@
 #      (default 20) with no requests at all;
 #   3. restarts one replica server (SIGTERM, then start) and times it until
 #      every replica of `big` serves again;
-# then prints `t`'s workload during the create beside a quiet run of the
-# same length before it, and one JSON line with every figure.
+# then prints `t`'s workload during the create beside a quiet 15 s run
+# before it, and one JSON line with every figure.
 # Stops everything it started by pid, on any exit.
 set -euo pipefail
 
@@ -40,38 +40,16 @@ for prog in pegasusd pegasus pegasus-bench; do
 done
 
 work=$(mktemp -d /tmp/pegasus-scale.XXXXXX)
-pids=(0 0 0 0)
+. "$top/bench/cluster.sh"
+cluster_init "$build" "$work"
+meta=$cluster_meta
 bench_pid=0
 stop_all() {
     [ "$bench_pid" -gt 0 ] && kill "$bench_pid" 2>/dev/null || true
-    for p in "${pids[@]}"; do [ "$p" -gt 0 ] && kill "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do [ "$p" -gt 0 ] && wait "$p" 2>/dev/null || true; done
+    cluster_stop
     if [ $keep -eq 0 ]; then rm -rf "$work"; else echo "kept $work" >&2; fi
 }
 trap stop_all EXIT
-
-base=$(python3 "$top/bench/free_ports.py" 4)
-meta=127.0.0.1:$base
-
-start_server() { # index
-    local i=$1 role=replica
-    [ "$i" -eq 0 ] && role=meta
-    mkdir -p "$work/s$i"
-    cat >"$work/s$i.cfg" <<CFG
-node
-    roles = $role
-    data_dir = $work/s$i
-    log_file = $work/s$i.log
-runtime
-    workers = 2
-transport
-    bind = 127.0.0.1:$((base + i))
-meta
-    servers = $meta
-CFG
-    "$build/pegasusd" -c "$work/s$i.cfg" >>"$work/s$i.out" 2>&1 &
-    pids[$i]=$!
-}
 
 now() { date +%s.%N; }
 since() { echo "$(now) - $1" | bc; }
@@ -102,8 +80,7 @@ cpu_ticks() { # pid: utime + stime
     awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
 
-for i in 0 1 2 3; do start_server $i; done
-sleep 2
+cluster_start || exit 1
 shell "create t -p 8 -r 3" >/dev/null
 
 echo "quiet workload on t (15 s)..." >&2
@@ -118,31 +95,34 @@ sleep 2
 t0=$(now)
 shell "create big -p $partitions -r 3 -w 0" >"$work/create.out" 2>&1
 create_s=$(wait_healthy "$t0" 300)
-kill -INT "$bench_pid" 2>/dev/null || true
+kill -TERM "$bench_pid" 2>/dev/null || true
 wait "$bench_pid" 2>/dev/null || true
 bench_pid=0
 grep '^{' "$work/during.out" >"$work/during.json" || true
 
 rss=()
-for i in 1 2 3; do rss+=("$(rss_mb "${pids[$i]}")"); done
+for i in 1 2 3; do rss+=("$(rss_mb "${cluster_pids[$i]}")"); done
 echo "idle for $idle s..." >&2
 sleep 5
 hz=$(getconf CLK_TCK)
-c0=(); for i in 1 2 3; do c0+=("$(cpu_ticks "${pids[$i]}")"); done
+c0=(); for i in 1 2 3; do c0+=("$(cpu_ticks "${cluster_pids[$i]}")"); done
 sleep "$idle"
 cpu=()
 for k in 0 1 2; do
     i=$((k + 1))
-    c1=$(cpu_ticks "${pids[$i]}")
+    c1=$(cpu_ticks "${cluster_pids[$i]}")
     cpu+=("$(echo "scale=1; ($c1 - ${c0[$k]}) * 100 / $hz / $idle" | bc)")
 done
-disk_kb=$(du -sk "$work/s1" | cut -f1)
+# Server 1's replicas (its share: one of three of every partition's
+# three replicas, so all of them) apart from its log, which is per server.
+disk_kb=$(du -sk "$work/s1/replica" | cut -f1)
+log_kb=$(du -sk "$work/s1/log" | cut -f1)
 
 echo "restarting replica server 1..." >&2
-kill -TERM "${pids[1]}"
-wait "${pids[1]}" 2>/dev/null || true
+kill -TERM "${cluster_pids[1]}"
+wait "${cluster_pids[1]}" 2>/dev/null || true
 t1=$(now)
-start_server 1
+cluster_start_server 1
 # Meta takes the restarted server out of its partitions when it hears
 # from the new process; wait for that before waiting for them to heal.
 for _ in $(seq 1 100); do
@@ -151,9 +131,9 @@ for _ in $(seq 1 100); do
 done
 restart_s=$(wait_healthy "$t1" 300)
 
-python3 - "$work" "$partitions" "$create_s" "$restart_s" "$disk_kb" "${rss[*]}" "${cpu[*]}" <<'PY'
+python3 - "$work" "$partitions" "$create_s" "$restart_s" "$disk_kb" "${rss[*]}" "${cpu[*]}" "$log_kb" <<'PY'
 import json, sys
-work, partitions, create_s, restart_s, disk_kb, rss, cpu = sys.argv[1:8]
+work, partitions, create_s, restart_s, disk_kb, rss, cpu, log_kb = sys.argv[1:9]
 def load(name):
     try:
         return json.loads(open(f"{work}/{name}.json").read().splitlines()[0])
@@ -171,6 +151,7 @@ out = {
     "create_to_serving_s": create_s if create_s == "timeout" else round(float(create_s), 1),
     "rss_mb": rss, "idle_cpu_pct": cpu,
     "disk_per_replica_kb": round(int(disk_kb) / (int(partitions) + 8), 1),
+    "log_mb": round(int(log_kb) / 1024, 1),
     "restart_to_serving_s": restart_s if restart_s == "timeout" else round(float(restart_s), 1),
     "t_quiet_p99_us": p99(quiet), "t_during_p99_us": p99(during),
     "t_during_errors": errors(during),
@@ -179,7 +160,8 @@ if quiet and during:
     out["t_p99_ratio"] = round(p99(during) / p99(quiet), 2)
 print(f"create -> serving: {out['create_to_serving_s']} s")
 print(f"RSS per replica server: {rss} MiB; idle CPU: {cpu} % of a core")
-print(f"disk per replica (server 1): {out['disk_per_replica_kb']} KiB")
+print(f"disk per replica (server 1): {out['disk_per_replica_kb']} KiB, "
+      f"and its log {out['log_mb']} MiB")
 print(f"restart -> serving: {out['restart_to_serving_s']} s")
 print(f"t's p99: quiet {out['t_quiet_p99_us']} us, during the create {out['t_during_p99_us']} us; "
       f"errors during: {out['t_during_errors']}")
