@@ -776,6 +776,51 @@ s_replies_lost (const char *address)
         && (int64_t) ntohl (ip.s_addr) == arg;
 }
 
+//  A beacon's reports: the node's whole list, or the changes since its
+//  previous beacon. Returns true if they could not be applied (changes on
+//  top of a beacon we missed): the node is asked for its whole list, and
+//  what we knew stands until then.
+static bool
+s_take_reports (node_t *node, const Pg__BeaconRequest *req)
+{
+    if (req->reports_full) {
+        if (req->reports_seq && req->reports_seq <= node->reports_seq)
+            return false;               //  overtaken by one we applied
+        u64map_clear (node->reports, free);
+    }
+    else
+    if (req->reports_seq != node->reports_seq + 1 || !node->reports_seq)
+        return true;
+    node->reports_seq = req->reports_seq;
+    for (size_t i = 0; i < req->n_closed; i++)
+        free (u64map_take (node->reports, req->closed [i]));
+    for (size_t i = 0; i < req->n_replicas; i++) {
+        Pg__ReplicaReport *r = req->replicas [i];
+        uint64_t id = meta_id (r->app_id, r->partition_index);
+        report_t *report = u64map_get (node->reports, id);
+        if (!report && (report = calloc (1, sizeof *report))
+        &&  u64map_put (node->reports, id, report)) {
+            free (report);
+            report = NULL;
+        }
+        if (!report) {
+            node->reports_seq = 0;      //  out of memory: ask for all of them
+            return true;
+        }
+        report->state = r->state;
+        report->role = r->role;
+        report->ballot = r->ballot;
+        report->last_committed = r->last_committed_decree;
+        report->last_prepared = r->last_prepared_decree;
+        report->needs_ballot = r->needs_ballot;
+        report->nlearners = 0;
+        for (size_t k = 0; k < r->n_learners && k < META_MAX_LEARNERS; k++)
+            snprintf (report->learners [report->nlearners++], sizeof report->learners [0], "%s",
+                      r->learners [k]);
+    }
+    return false;
+}
+
 static void
 s_on_beacon (meta_t *self, msg_t *request)
 {
@@ -818,6 +863,7 @@ s_on_beacon (meta_t *self, msg_t *request)
             return;
         }
         node->incarnation = req->incarnation;
+        node->reports_seq = 0;          //  its beacons count from 1 again
     }
     if (req->log_failed && !node->log_failed)
         log_warning ("replica server %s says its log failed: it leaves every configuration",
@@ -833,37 +879,10 @@ s_on_beacon (meta_t *self, msg_t *request)
     node->alive = true;
     node->last_beacon_ms = actor_now_ms (self->self);
     node->start_ms = req->start_ms;
-    //  The beacon lists every replica the node runs: forget the others.
-    size_t cursor = 0;
-    uint64_t old_id;
-    void *old_report;
-    while (u64map_next (node->reports, &cursor, &old_id, &old_report) == 0)
-        free (old_report);
-    u64map_destroy (&node->reports);
-    node->reports = u64map_new ();
-    for (size_t i = 0; node->reports && i < req->n_replicas; i++) {
-        Pg__ReplicaReport *r = req->replicas [i];
-        uint64_t id = meta_id (r->app_id, r->partition_index);
-        report_t *report = u64map_get (node->reports, id);
-        if (!report && (report = calloc (1, sizeof *report))
-        &&  u64map_put (node->reports, id, report)) {
-            free (report);
-            report = NULL;
-        }
-        if (!report)
-            continue;
-        report->state = r->state;
-        report->role = r->role;
-        report->ballot = r->ballot;
-        report->last_committed = r->last_committed_decree;
-        report->last_prepared = r->last_prepared_decree;
-        report->needs_ballot = r->needs_ballot;
-        report->nlearners = 0;
-        for (size_t k = 0; k < r->n_learners && k < META_MAX_LEARNERS; k++)
-            snprintf (report->learners [report->nlearners++], sizeof report->learners [0], "%s",
-                      r->learners [k]);
-    }
+    bool wanted = s_take_reports (node, req);
     msg_t *reply = s_sync_reply (self, node, req->config_version);
+    if (reply)
+        ((Pg__BeaconReply *) msg_body (reply))->reports_wanted = wanted;
     //  Fault point: replies to one server are lost (a path back to it
     //  that drops them, such as a full queue), while its beacons arrive.
     if (reply && fault_enabled () && s_replies_lost (node->address)) {

@@ -39,6 +39,7 @@ typedef struct {
     int64_t lease_granted_ms;           //  monotonic: the last reply that carried a lease
     int64_t start_ms;                   //  its start (wall)
     u64map_t *reports;                  //  logwriter-style id -> report_t
+    uint64_t reports_seq;               //  the beacon they are as of (0: none applied)
     actor_t *stub;                      //  "<address>/stub", for pushes
     uint32_t primaries, secondaries;    //  in available tables, kept by meta_commit
     uint64_t sent_version;              //  config_version of the last sync sent to it

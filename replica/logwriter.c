@@ -17,6 +17,7 @@ const msg_kind_t logwriter_kind_durable = { "log.durable" };
 const msg_kind_t logwriter_kind_checkpoint = { "log.checkpoint" };
 const msg_kind_t logwriter_kind_forget = { "log.forget" };
 const msg_kind_t logwriter_kind_keep = { "log.keep" };
+const msg_kind_t logwriter_kind_flush = { "log.flush" };
 static const msg_kind_t s_kind_sync = { "log.sync" };
 static const msg_kind_t s_kind_spare = { "log.spare" };
 static const msg_kind_t s_kind_spare_step = { "log.spare.step" };
@@ -43,6 +44,7 @@ typedef struct {
     uint64_t durable;                   //  flushed in its RocksDB
     uint64_t round_seq;                 //  highest append seq this round
     bool touched;                       //  appended this round
+    uint64_t flush_asked;               //  the segment current when asked to flush
     bool removed;                       //  its records hold nothing back
 } rep_t;
 
@@ -65,6 +67,7 @@ typedef struct {
     bool broken;                        //  a write or sync failed
     actor_t *spare;                     //  prepares spare segments, or NULL
     bool spare_asked;                   //  a request is out
+    uint64_t flush_checked;             //  the segment current at the last check
     uint64_t rounds;
     uint64_t appended;
 } writer_t;
@@ -382,6 +385,41 @@ s_want_spare (actor_t *self_actor, writer_t *self)
         self->spare_asked = true;
 }
 
+//  A replica that writes little, or only its primary's empty writes,
+//  flushes rarely on its own (see partition.c), and the segments holding
+//  its records stay. Each time the log moves to a new segment, the
+//  replicas holding any segment older than the newest flush_segments are
+//  asked to flush: the log, and a restart's replay, stay bounded.
+static void
+s_ask_flushes (actor_t *self_actor, writer_t *self)
+{
+    uint64_t current = mlog_current_segment (self->log);
+    if (current == self->flush_checked)
+        return;
+    self->flush_checked = current;
+    size_t asked = 0;
+    for (size_t i = 0; i + (size_t) self->config.flush_segments < self->nsegments; i++) {
+        seginfo_t *info = &self->segments [i];
+        size_t cursor = 0;
+        uint64_t id;
+        void *value;
+        while (info->seq != current && u64map_next (info->max_decree, &cursor, &id, &value) == 0) {
+            rep_t *rep = u64map_get (self->reps, id);
+            if (!rep || rep->removed || !rep->replica || rep->flush_asked == current
+            ||  rep->durable >= (uint64_t) (uintptr_t) value - 1)
+                continue;
+            msg_t *msg = msg_new_local (&logwriter_kind_flush, 0, NULL);
+            if (msg && actor_send (self_actor, rep->replica, &msg) == PG__STATUS__OK) {
+                rep->flush_asked = current;
+                asked++;
+            }
+        }
+    }
+    if (asked)
+        log_info ("log: %zu segments kept; %zu replicas holding the oldest asked to flush",
+                  self->nsegments, asked);
+}
+
 static void
 s_on_sync (actor_t *self_actor, writer_t *self)
 {
@@ -403,6 +441,7 @@ s_on_sync (actor_t *self_actor, writer_t *self)
     }
     self->ntouched = 0;
     s_want_spare (self_actor, self);
+    s_ask_flushes (self_actor, self);
 }
 
 //  The index positions (from rep->first) of the records a replay sends:
@@ -681,7 +720,8 @@ logwriter_config (zconfig_t *config, logwriter_config_t *out)
     int policy;
     if (config_size (config, "log/segment_bytes", 64 << 20, 64 << 10, 1LL << 34, &segment_bytes)
     ||  config_enum (config, "log/fsync", "always", policies, &policy)
-    ||  config_int (config, "log/group_ms", 2, 0, 1000, &group_ms))
+    ||  config_int (config, "log/group_ms", 2, 0, 1000, &group_ms)
+    ||  config_int (config, "log/flush_segments", 4, 1, 100000, &out->flush_segments))
         return -1;
     out->segment_bytes = segment_bytes;
     out->fsync_policy = policy;

@@ -109,6 +109,11 @@ typedef struct {
     uint64_t decree;
 } logwriter_checkpoint_t;
 
+//  writer -> partition: flush RocksDB (and say so with a checkpoint): the
+//  log holds more than log/flush_segments segments, and this replica's
+//  unflushed records are in one of the older ones. No body.
+extern const msg_kind_t logwriter_kind_flush;
+
 //  partition/stub -> writer: the replica closed; if remove, its records
 //  are no longer needed at all. `replica` (not a reference) is the actor
 //  that closed: a registration by a newer actor of the same replica is
@@ -134,6 +139,7 @@ typedef struct {
     int64_t segment_bytes;
     int fsync_policy;                   //  LOGWRITER_FSYNC_*
     int64_t group_ms;
+    int64_t flush_segments;
 } logwriter_config_t;
 
 enum { LOGWRITER_FSYNC_ALWAYS, LOGWRITER_FSYNC_GROUP, LOGWRITER_FSYNC_OFF };

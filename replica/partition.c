@@ -34,6 +34,7 @@ static const msg_kind_t s_kind_commit = { "partition.commit" };
 #define REPLAY_CHUNK (4u << 20)
 #define LOG_TIMEOUT_MS 60000
 #define TICK_MS 100
+#define IDLE_TICK_MS 1000
 #define REPORT_MS 1000
 #define KEEP_COUNT 100000
 
@@ -79,16 +80,20 @@ partition_lookup (partition_t *self, const char *node, const char *actor)
     return rt_lookup (actor_rt (self->self), address);
 }
 
+//  A report the stub has already is sent again only every REPORT_AGAIN_MS
+//  (what the stub decides on a report it had to wait for, it decides
+//  then): thousands of idle replicas do not each send one a second.
+#define REPORT_AGAIN_MS 10000
+
 void
 partition_report (partition_t *self)
 {
-    self->last_report_ms = actor_now_ms (self->self);
+    int64_t now = actor_now_ms (self->self);
+    self->last_report_ms = now;
     if (!self->stub)
         return;
-    partition_status_t *status;
-    msg_t *msg = msg_new_local (&partition_kind_status, sizeof *status, (void **) &status);
-    if (!msg)
-        return;
+    partition_status_t current, *status = &current;
+    memset (&current, 0, sizeof current);  //  compared whole, padding too
     status->app_id = self->app_id;
     status->partition = self->partition;
     status->ballot = self->ballot;
@@ -105,7 +110,18 @@ partition_report (partition_t *self)
         if (self->peers [i]->learner && status->nlearners < PARTITION_MAX_MEMBERS)
             snprintf (status->learners [status->nlearners++], PARTITION_ADDRESS, "%s",
                       self->peers [i]->node);
-    actor_send (self->self, self->stub, &msg);
+    if (!memcmp (&current, &self->reported, sizeof current)
+    &&  now - self->reported_ms < REPORT_AGAIN_MS)
+        return;
+    partition_status_t *body;
+    msg_t *msg = msg_new_local (&partition_kind_status, sizeof *body, (void **) &body);
+    if (!msg)
+        return;
+    *body = current;
+    if (actor_send (self->self, self->stub, &msg) == PG__STATUS__OK) {
+        self->reported = current;
+        self->reported_ms = now;
+    }
 }
 
 void
@@ -365,9 +381,11 @@ partition_commit (partition_t *self, uint64_t decree)
     //  Every decree up to a durable one is held (plist_durable).
     rocksdb_writebatch_t *batch = rocksdb_writebatch_create ();
     bool bad = false;
+    bool writes = false;
     for (uint64_t d = committed + 1; d <= decree && !bad; d++) {
         plist_entry_t *entry = plist_get (self->plist, d);
         bad = !entry || mutation_walk (entry->bytes, entry->len, s_batch_op, batch) < 0;
+        writes |= !bad && entry->len > 0;
     }
     int rc = bad ? -1 : db_write (self->db, batch, decree, self->commit_may_block);
     rocksdb_writebatch_destroy (batch);
@@ -383,6 +401,7 @@ partition_commit (partition_t *self, uint64_t decree)
     committed = plist_commit (self->plist, decree, s_applied_entry, self);
     assert (committed == decree);
     self->applied = committed;
+    self->unflushed_writes |= writes;
     s_release (self);
     if (self->role == ROLE_PRIMARY && !self->serving && committed >= self->serve_from) {
         self->serving = true;
@@ -697,17 +716,63 @@ s_open (partition_t *self)
         partition_error (self, "the node's log is unavailable");
 }
 
-//  Every 100 ms: the roles' timers; every second a report to the stub;
-//  every checkpoint_ms a flush of RocksDB so the log can let go.
-static void
-s_tick (partition_t *self)
+//  Every 100 ms while a primary or learner has work its timers drive,
+//  every second otherwise (an idle node holds thousands of replicas):
+//  the roles' timers; every second a report to the stub;
+//  every checkpoint_ms a flush of RocksDB so the log can let go, if
+//  anything but empty mutations was applied since the last: an idle
+//  replica flushes only when the log asks (logwriter_kind_flush), or
+//  thousands of them would each write a file per empty write.
+static bool
+s_busy (partition_t *self)
 {
-    msg_t *tick = msg_new_local (&s_kind_tick, 0, NULL);
-    actor_send_after (self->self, TICK_MS, &tick);
+    return self->state == PARTITION_READY
+        && (self->role == ROLE_LEARNER
+            || (self->role == ROLE_PRIMARY && partition_primary_busy (self)));
+}
+
+//  The next tick, as the first of a new series: a tick of an older one
+//  does nothing (see s_pace).
+static void
+s_arm_tick (partition_t *self, bool fast)
+{
+    self->tick_fast = fast;
+    uint64_t *gen;
+    msg_t *tick = msg_new_local (&s_kind_tick, sizeof *gen, (void **) &gen);
+    if (!tick)
+        return;
+    *gen = ++self->tick_gen;
+    actor_send_after (self->self, fast ? TICK_MS : IDLE_TICK_MS, &tick);
+}
+
+//  After each message: work that the tick drives started while the next
+//  tick is a second away (a write to an idle primary, a learner): it
+//  comes in 100 ms instead.
+static void
+s_pace (partition_t *self)
+{
+    if (!self->tick_fast && s_busy (self))
+        s_arm_tick (self, true);
+}
+
+static void s_tick_work (partition_t *self);
+
+static void
+s_tick (partition_t *self, msg_t *msg)
+{
+    if (*(uint64_t *) msg_body (msg) != self->tick_gen)
+        return;                         //  replaced by a sooner one
+    s_tick_work (self);
+    s_arm_tick (self, s_busy (self));
+}
+
+static void
+s_tick_work (partition_t *self)
+{
     if (self->state != PARTITION_READY)
         return;
     int64_t now = actor_now_ms (self->self);
-    if (self->applied > self->flushed && now - self->last_flush_ms >= self->limits.checkpoint_ms
+    if (self->unflushed_writes && now - self->last_flush_ms >= self->limits.checkpoint_ms
     &&  !self->flush_pending) {
         msg_t *flush = msg_new_local (&partition_kind_flush, 0, NULL);
         if (flush && actor_send (self->self, self->self, &flush) == PG__STATUS__OK)
@@ -842,6 +907,7 @@ s_flush (partition_t *self, msg_t **msg_p)
         return;                         //  logged by db; tried again later
     self->last_flush_ms = actor_now_ms (self->self);
     self->flushed = applied;
+    self->unflushed_writes = false;
     logwriter_checkpoint_t *cp;
     msg_t *msg = msg_new_local (&logwriter_kind_checkpoint, sizeof *cp, (void **) &cp);
     if (msg) {
@@ -916,9 +982,9 @@ s_handle (partition_t *self, msg_t **msg_p)
     }
     else
     if (msg_is (msg, &s_kind_tick))
-        s_tick (self);
+        s_tick (self, msg);
     else
-    if (msg_is (msg, &partition_kind_flush))
+    if (msg_is (msg, &partition_kind_flush) || msg_is (msg, &logwriter_kind_flush))
         s_flush (self, msg_p);
     else
     if (msg_is (msg, &partition_kind_config))
@@ -965,6 +1031,7 @@ s_receive (actor_t *actor, msg_t **msg_p)
     partition_t *self = actor_state (actor);
     s_handle (self, msg_p);
     s_place (self);
+    s_pace (self);
 }
 
 //  Seals at the end of this turn: the message lands behind what is queued
@@ -1018,9 +1085,8 @@ s_init (actor_t *actor, void *args)
         msg_t *open = msg_new_local (&partition_kind_open, 0, NULL);
         actor_send (actor, actor, &open);
     }
-    msg_t *tick = msg_new_local (&s_kind_tick, 0, NULL);
     self->last_flush_ms = actor_now_ms (actor);
-    actor_send_after (actor, TICK_MS, &tick);
+    s_arm_tick (self, false);
     return 0;
 }
 

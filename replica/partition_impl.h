@@ -119,6 +119,9 @@ typedef struct {
     plist_t *plist;
     uint64_t applied;                   //  committed and in RocksDB
     uint64_t flushed;                   //  in RocksDB's files (log may drop <=)
+    bool unflushed_writes;              //  applied since, other than empty mutations
+    uint64_t tick_gen;                  //  of the tick series running
+    bool tick_fast;                     //  its ticks are TICK_MS apart
     uint64_t seq;                       //  appends to the log so far
     bool commit_blocked;                //  a stalled write waits for a pinned thread
     bool commit_may_block;              //  on that thread: RocksDB may hold it
@@ -158,6 +161,8 @@ typedef struct {
     int64_t last_flush_ms;
     bool flush_pending;                 //  a flush message is on its way
     int64_t last_report_ms;
+    partition_status_t reported;        //  the last report the stub got
+    int64_t reported_ms;
 } partition_t;
 
 //  A user value read for a request: where its bytes are and what holds them.
@@ -335,6 +340,11 @@ void
 
 void
     partition_primary_tick (partition_t *self);
+
+//  Whether the primary has work its tick drives (resends, learners, a
+//  commit or reconciliation in progress): then it ticks often.
+bool
+    partition_primary_busy (partition_t *self);
 
 void
     partition_on_proposal (partition_t *self, msg_t *request);

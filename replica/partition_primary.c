@@ -516,6 +516,20 @@ partition_primary_tick (partition_t *self)
         s_append_empty (self);
 }
 
+bool
+partition_primary_busy (partition_t *self)
+{
+    if (!self->serving || self->untracked || plist_last (self->plist) != plist_committed (self->plist)
+    ||  (self->open && self->open->nops))
+        return true;
+    for (size_t i = 0; i < self->npeers; i++) {
+        peer_t *peer = self->peers [i];
+        if (peer->learner || peer->stalled || peer->waiting_since_ms || peer->asked)
+            return true;
+    }
+    return false;
+}
+
 //  ---------------------------------------------------------------------------
 //  Learners
 

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static const msg_kind_t s_kind_tick = { "stub.tick" };
 static const msg_kind_t s_kind_beacon = { "stub.beacon" };
 static const msg_kind_t s_kind_reopen = { "stub.reopen" };
 
@@ -48,6 +49,8 @@ typedef struct {
     bool open_granted;                  //  told to open, and counted in nopening until it is
     uint64_t memtable_bytes;            //  as last reported
     int64_t flush_asked_ms;             //  when the budget last asked it to flush
+    bool dirty;                         //  its report changed since the last beacon
+    int64_t lease_sent;                 //  the lease it was last told
 } replica_t;
 
 typedef struct {
@@ -73,6 +76,7 @@ typedef struct {
     u64map_t *unassigned;               //  dir id -> first seen unassigned (ms)
     uint64_t config_version;
     bool beacon_in_flight;
+    bool beacon_now_pending;            //  a beacon is queued to go at once
     bool synced;                        //  a full assignment arrived once
     int64_t last_full_ms;               //  when the last full one did
     bool retry_sync;                    //  a replica failed to open: resync
@@ -86,6 +90,12 @@ typedef struct {
     int64_t open_concurrency;
     int64_t nopening;
     int64_t write_budget;               //  memtable bytes of all replicas together
+    uint64_t memtable_bytes;            //  of all replicas, as last reported
+    //  Beacons carry the reports that changed (see BeaconRequest).
+    uint64_t reports_seq;               //  of the last beacon sent
+    bool reports_full;                  //  the next one lists every replica
+    uint64_t *closed;                   //  ids closed since the last beacon
+    size_t nclosed, closed_capacity;
 } stub_t;
 
 //  A replica being closed, and what to open in its place once it has.
@@ -103,6 +113,26 @@ static inline uint64_t
 s_id (uint32_t app_id, uint32_t partition)
 {
     return (uint64_t) app_id << 32 | partition;
+}
+
+//  Meta must hear that the replica is gone; if the id cannot be kept (out
+//  of memory), the next beacon lists every replica instead.
+static void
+s_report_closed (stub_t *self, uint64_t id)
+{
+    if (self->reports_full)
+        return;
+    if (self->nclosed == self->closed_capacity) {
+        size_t capacity = self->closed_capacity ? self->closed_capacity * 2 : 64;
+        uint64_t *grown = realloc (self->closed, capacity * sizeof *grown);
+        if (!grown) {
+            self->reports_full = true;
+            return;
+        }
+        self->closed = grown;
+        self->closed_capacity = capacity;
+    }
+    self->closed [self->nclosed++] = id;
 }
 
 static void
@@ -129,6 +159,8 @@ s_close (stub_t *self, replica_t *r)
         free (closing);
     if (r->open_granted)
         self->nopening--;
+    self->memtable_bytes -= r->memtable_bytes;
+    s_report_closed (self, id);
     actor_stop (&r->actor);
     u64map_take (self->replicas, id);
     free (r->learners);
@@ -156,7 +188,8 @@ s_lease_until (stub_t *self, replica_t *r, int64_t until_ms)
     if (!msg)
         return;
     body->until_ms = until_ms;
-    actor_send (self->self, r->actor, &msg);
+    if (actor_send (self->self, r->actor, &msg) == PG__STATUS__OK)
+        r->lease_sent = until_ms;
 }
 
 static void
@@ -278,6 +311,7 @@ s_open (stub_t *self, uint32_t app_id, uint32_t partition, uint32_t partition_co
     r->state = PARTITION_OPENING;
     r->role = config->role;
     r->seen = true;
+    r->dirty = true;
     if (s_open_enqueue (self, s_id (app_id, partition))) {
         log_error ("replica %u.%u: out of memory queueing it to open", app_id, partition);
         s_close (self, r);
@@ -392,6 +426,7 @@ s_assign (stub_t *self, const Pg__Assignment *a, const char *node)
     if (r) {
         r->seen = true;
         r->ballot = a->config->ballot;
+        r->dirty = true;                //  meta forgot its report: see meta_commit
         s_send_config (self, r, &config);
     }
     else
@@ -428,6 +463,7 @@ s_apply_changes (stub_t *self, const Pg__BeaconReply *sync, const char *node)
         if (r) {
             r->assigned = false;
             r->leads = false;
+            r->dirty = true;
         }
         closing_t *closing = u64map_get (self->closing, id);
         if (closing && (a->gone || closing->config.role != ROLE_LEARNER))
@@ -502,6 +538,9 @@ s_apply (stub_t *self, const Pg__BeaconReply *sync)
     self->retry_sync = false;
     self->synced = true;
     self->last_full_ms = actor_now_ms (self->self);
+    //  It may drop a replica whose report meta forgot without naming it
+    //  in a change (a learner's, say): meta hears all of them again.
+    self->reports_full = true;
     s_collect (self, sync);
 }
 
@@ -607,6 +646,8 @@ s_reopen (stub_t *self)
 //  ---------------------------------------------------------------------------
 //  Beacons
 
+static void s_beacon_now (stub_t *self);
+
 static void
 s_on_beacon_reply (actor_t *actor, msg_t **reply_p, void *arg)
 {
@@ -635,11 +676,22 @@ s_on_beacon_reply (actor_t *actor, msg_t **reply_p, void *arg)
     if (reply->lease_ms > 0 && !self->log_failed && sent_ms + reply->lease_ms > self->lease_until)
         self->lease_until = sent_ms + reply->lease_ms;
     s_apply (self, reply);
+    if (reply->reports_wanted && !self->reports_full) {
+        self->reports_full = true;
+        s_beacon_now (self);
+    }
+    //  A primary hears of its lease again once half of what it knows has
+    //  passed: a message per primary per beacon would cost an idle node
+    //  with thousands of them more than everything else it does.
+    int64_t now = actor_now_ms (actor);
     size_t cursor = 0;
     uint64_t id;
     void *value;
-    while (u64map_next (self->replicas, &cursor, &id, &value) == 0)
-        s_send_lease (self, value);
+    while (reply->lease_ms > 0 && u64map_next (self->replicas, &cursor, &id, &value) == 0) {
+        replica_t *r = value;
+        if (r->lease_sent < self->lease_until && r->lease_sent - now < reply->lease_ms / 2)
+            s_send_lease (self, r);
+    }
     s_open_grant (self);
 }
 
@@ -666,20 +718,15 @@ s_larger_first (const void *a, const void *b)
 static void
 s_keep_budget (stub_t *self)
 {
-    uint64_t total = 0;
+    uint64_t total = self->memtable_bytes;
+    if (total <= (uint64_t) self->write_budget)
+        return;
+    sized_t *all = malloc ((u64map_size (self->replicas) + 1) * sizeof *all);
+    if (!all)
+        return;
     size_t n = 0, cursor = 0;
     uint64_t id;
     void *value;
-    while (u64map_next (self->replicas, &cursor, &id, &value) == 0) {
-        total += ((replica_t *) value)->memtable_bytes;
-        n++;
-    }
-    if (total <= (uint64_t) self->write_budget || n == 0)
-        return;
-    sized_t *all = malloc (n * sizeof *all);
-    if (!all)
-        return;
-    n = cursor = 0;
     int64_t now = actor_now_ms (self->self);
     while (u64map_next (self->replicas, &cursor, &id, &value) == 0) {
         replica_t *r = value;
@@ -705,15 +752,17 @@ s_keep_budget (stub_t *self)
 static void
 s_beacon (stub_t *self)
 {
-    msg_t *tick = msg_new_local (&s_kind_beacon, 0, NULL);
-    actor_send_after (self->self, self->beacon_ms, &tick);
-    s_keep_budget (self);
-    if (u64map_size (self->closing))
-        s_reopen (self);
     if (self->beacon_in_flight)
         return;
     Pg__BeaconRequest *req;
-    size_t n = u64map_size (self->replicas);
+    bool full = self->reports_full;
+    size_t n = 0, cursor = 0;
+    uint64_t id;
+    void *value;
+    while (!full && u64map_next (self->replicas, &cursor, &id, &value) == 0)
+        n += ((replica_t *) value)->dirty;
+    if (full)
+        n = u64map_size (self->replicas);
     msg_t *msg = msg_new_sized (&pg__beacon_request__descriptor,
                                 n * (sizeof (Pg__ReplicaReport) + sizeof (void *)) + 64,
                                 (void **) &req);
@@ -729,12 +778,22 @@ s_beacon (stub_t *self)
     req->reply_age_ms = actor_now_ms (self->self) - self->last_reply_ms;
     req->log_failed = self->log_failed;
     req->beacon_ms = self->beacon_ms;
+    req->reports_seq = ++self->reports_seq;
+    req->reports_full = full;
+    if (!full && self->nclosed) {
+        req->closed = msg_alloc (msg, self->nclosed * sizeof *req->closed);
+        if (req->closed) {
+            memcpy (req->closed, self->closed, self->nclosed * sizeof *req->closed);
+            req->n_closed = self->nclosed;
+        }
+    }
     req->replicas = n ? msg_alloc (msg, n * sizeof *req->replicas) : NULL;
-    size_t cursor = 0;
-    uint64_t id;
-    void *value;
-    while (req->replicas && u64map_next (self->replicas, &cursor, &id, &value) == 0) {
+    cursor = 0;
+    while (req->replicas && req->n_replicas < n
+    &&     u64map_next (self->replicas, &cursor, &id, &value) == 0) {
         replica_t *r = value;
+        if (!full && !r->dirty)
+            continue;
         Pg__ReplicaReport *report = msg_alloc (msg, sizeof *report);
         if (!report)
             break;
@@ -754,10 +813,46 @@ s_beacon (stub_t *self)
             report->learners [report->n_learners++] = msg_strdup (msg, r->learners [k]);
         req->replicas [req->n_replicas++] = report;
     }
+    //  Short of memory for the list, or for sending it: meta misses
+    //  changes, and the next beacon lists everything.
+    bool complete = req->n_replicas == n && req->n_closed == (full ? 0 : self->nclosed);
     int64_t now = actor_now_ms (self->self);
     if (actor_ask (self->self, self->meta, &msg, self->beacon_ms * 2, s_on_beacon_reply,
                    (void *) (intptr_t) now) == PG__STATUS__OK)
         self->beacon_in_flight = true;
+    else
+        complete = false;
+    self->reports_full = !complete;
+    self->nclosed = 0;
+    cursor = 0;
+    while (u64map_next (self->replicas, &cursor, &id, &value) == 0)
+        ((replica_t *) value)->dirty = false;
+}
+
+//  A beacon at once, not at the next tick: meta routes clients, or needs
+//  our reports, only once it hears. Once for all asked in one turn.
+static void
+s_beacon_now (stub_t *self)
+{
+    self->beacon_in_flight = false;
+    if (self->beacon_now_pending)
+        return;
+    msg_t *now = msg_new_local (&s_kind_beacon, 0, NULL);
+    if (now && actor_send (self->self, self->self, &now) == PG__STATUS__OK)
+        self->beacon_now_pending = true;
+}
+
+//  Every beacon_ms: the memtable budget, replicas waiting to reopen, a
+//  beacon (the one timer series: s_init starts it).
+static void
+s_tick (stub_t *self)
+{
+    msg_t *tick = msg_new_local (&s_kind_tick, 0, NULL);
+    actor_send_after (self->self, self->beacon_ms, &tick);
+    s_keep_budget (self);
+    if (u64map_size (self->closing))
+        s_reopen (self);
+    s_beacon (self);
 }
 
 static void
@@ -765,8 +860,13 @@ s_receive (actor_t *actor, msg_t **msg_p)
 {
     stub_t *self = actor_state (actor);
     msg_t *msg = *msg_p;
-    if (msg_is (msg, &s_kind_beacon))
+    if (msg_is (msg, &s_kind_tick))
+        s_tick (self);
+    else
+    if (msg_is (msg, &s_kind_beacon)) {
+        self->beacon_now_pending = false;
         s_beacon (self);
+    }
     else
     if (msg_is (msg, &partition_kind_status)) {
         partition_status_t *status = msg_body (msg);
@@ -774,6 +874,13 @@ s_receive (actor_t *actor, msg_t **msg_p)
         if (r && r->actor) {
             bool serving = !r->serving && status->serving;
             bool role = r->role != status->role;
+            r->dirty |= r->state != status->state || role || r->serving != status->serving
+                     || r->ballot != status->ballot || r->last_committed != status->last_committed
+                     || r->last_prepared != status->last_prepared
+                     || r->needs_ballot != status->needs_ballot || r->nlearners != status->nlearners
+                     || (status->nlearners && memcmp (r->learners, status->learners,
+                                                      status->nlearners * sizeof *r->learners));
+            self->memtable_bytes += status->memtable_bytes - r->memtable_bytes;
             r->state = status->state;
             r->role = status->role;
             r->serving = status->serving;
@@ -803,12 +910,8 @@ s_receive (actor_t *actor, msg_t **msg_p)
             if (r->role == ROLE_INACTIVE && !r->assigned && self->synced)
                 s_close (self, r);      //  a learner that gave up
             else
-            if (serving || role || status->needs_ballot || status->log_failed) {
-                //  Tell meta now: clients wait for it to route to us.
-                self->beacon_in_flight = false;
-                msg_t *now = msg_new_local (&s_kind_beacon, 0, NULL);
-                actor_send (actor, actor, &now);
-            }
+            if (serving || role || status->needs_ballot || status->log_failed)
+                s_beacon_now (self);
         }
     }
     else
@@ -906,6 +1009,7 @@ s_init (actor_t *actor, void *args)
     self->incarnation = (rtrand_next (actor_random (actor)) ^ (uint64_t) actor_wall_ms (actor)) | 1;
     self->start_ms = actor_wall_ms (actor);
     self->last_reply_ms = actor_now_ms (actor);
+    self->reports_full = true;
     self->replicas = u64map_new ();
     self->closing = u64map_new ();
     self->unassigned = u64map_new ();
@@ -926,8 +1030,8 @@ s_init (actor_t *actor, void *args)
         log_error ("replica role: cannot start (meta address %s)", address);
         goto failed;
     }
-    msg_t *beacon = msg_new_local (&s_kind_beacon, 0, NULL);
-    actor_send (actor, actor, &beacon);
+    msg_t *tick = msg_new_local (&s_kind_tick, 0, NULL);
+    actor_send (actor, actor, &tick);
     return 0;
 failed:
     s_fini (actor);
@@ -959,6 +1063,7 @@ s_fini (actor_t *actor)
     u64map_destroy (&self->closing);
     u64map_destroy (&self->unassigned);
     free (self->open_queue);
+    free (self->closed);
     actor_stop (&self->log);
     actor_stop (&self->files);
     free (self->checkpoint_dir);

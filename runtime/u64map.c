@@ -130,6 +130,17 @@ u64map_size (u64map_t *self)
     return self->size;
 }
 
+void
+u64map_clear (u64map_t *self, void (*free_value) (void *))
+{
+    for (size_t i = 0; i <= self->mask; i++) {
+        if (self->slots [i].value && free_value)
+            free_value (self->slots [i].value);
+        self->slots [i] = (slot_t) { 0, NULL };
+    }
+    self->size = 0;
+}
+
 int
 u64map_next (u64map_t *self, size_t *cursor, uint64_t *key, void **value)
 {

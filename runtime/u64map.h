@@ -33,6 +33,11 @@ void *
 size_t
     u64map_size (u64map_t *self);
 
+//  Empties the map, keeping its capacity; each value goes to free_value
+//  first unless that is NULL.
+void
+    u64map_clear (u64map_t *self, void (*free_value) (void *));
+
 //  Iterate: *cursor starts at 0; returns 0 and sets key/value, or -1 at
 //  the end. The map must not change during iteration.
 int

@@ -5,7 +5,11 @@
     - the lease runs from the send time of the beacon a reply answers, not
       of a later beacon still unanswered (finding 4);
     - a configuration pushed for another process at this address, or by
-      anyone but meta, is ignored.
+      anyone but meta, is ignored;
+    - beacons keep their interval however many replicas ask for one at
+      once (each used to start a timer series of its own);
+    - beacons carry the reports that changed, numbered one after another,
+      and every report when meta asks for them.
 */
 #include "common/wiretypes.h"
 #include "replica/stub.h"
@@ -38,6 +42,12 @@ static _Atomic int64_t s_held_at;       //  when the held beacon arrived (test c
 static _Atomic int64_t s_last_beacon_at;
 static _Atomic uint64_t s_incarnation;
 static _Atomic int s_partitions = 1;    //  tables 1..n of one partition, r.<t>.0, led here
+static _Atomic int s_beacons;           //  beacons received
+static _Atomic uint64_t s_last_seq;     //  the last beacon's reports_seq
+static _Atomic bool s_seq_skipped;      //  a beacon's seq was not the last + 1
+static _Atomic bool s_last_full;        //  the last beacon's reports_full
+static _Atomic int s_last_reports;      //  the last beacon's n_replicas
+static _Atomic bool s_want_reports;     //  the next reply asks for every report
 static char s_stub_node [64];
 static uint64_t s_version = 1;
 
@@ -94,6 +104,7 @@ s_answer (actor_t *self, msg_t *request)
         body->config_version = s_version;
         body->lease_ms = LEASE_MS;
     }
+    ((Pg__BeaconReply *) msg_body (reply))->reports_wanted = atomic_exchange (&s_want_reports, false);
     actor_reply (self, request, &reply);
 }
 
@@ -120,6 +131,12 @@ s_meta_receive (actor_t *self, msg_t **msg_p)
         Pg__BeaconRequest *req = msg_body (msg);
         atomic_store (&s_incarnation, req->incarnation);
         atomic_store (&s_last_beacon_at, testutil_now_ms ());
+        if (req->reports_seq != atomic_load (&s_last_seq) + 1)
+            atomic_store (&s_seq_skipped, true);
+        atomic_store (&s_last_seq, req->reports_seq);
+        atomic_store (&s_last_full, req->reports_full);
+        atomic_store (&s_last_reports, (int) req->n_replicas);
+        atomic_fetch_add (&s_beacons, 1);
         int mode = atomic_load (&s_mode);
         if (mode == ANSWER)
             s_answer (self, msg);
@@ -193,6 +210,10 @@ s_setup (void **state)
     atomic_store (&s_mode, ANSWER);
     atomic_store (&s_partitions, 1);
     atomic_store (&s_held_at, 0);
+    atomic_store (&s_beacons, 0);
+    atomic_store (&s_last_seq, 0);
+    atomic_store (&s_seq_skipped, false);
+    atomic_store (&s_want_reports, false);
     s_version = 1;
     f->dir = testutil_tmpdir ("stub");
     f->meta_rt = rt_newf ("runtime\n    workers = 1\n    log_level = warning\n"
@@ -347,12 +368,77 @@ test_pushes_for_another_process_are_ignored (void **state)
     assert_true (s_serving (f));
 }
 
+static bool
+s_all_serving (void *ctx)
+{
+    fixture_t *f = ctx;
+    for (int t = 1; t <= atomic_load (&s_partitions); t++) {
+        int rc = s_get (f, (uint32_t) t);
+        if (rc != PG__STATUS__OK && rc != PG__STATUS__NOT_FOUND)
+            return false;
+    }
+    return true;
+}
+
+//  Eight replicas open and lead at once, each asking for a beacon as it
+//  starts to serve: afterwards beacons still come one per interval.
+static void
+test_beacons_keep_their_interval (void **state)
+{
+    fixture_t *f = *state;
+    s_tell (f, &s_kind_push, atomic_load (&s_incarnation));  //  tables 1..2
+    for (int i = 0; i < 6; i++) {
+        usleep (50000);
+        s_tell (f, &s_kind_push, atomic_load (&s_incarnation));
+    }
+    assert_true (testutil_wait (s_all_serving, f, 20000));
+    usleep ((useconds_t) BEACON_MS * 1000);
+    int before = atomic_load (&s_beacons);
+    usleep ((useconds_t) BEACON_MS * 4000);
+    int beacons = atomic_load (&s_beacons) - before;
+    print_message ("%d beacons in 4 intervals, %d replicas\n", beacons,
+                   atomic_load (&s_partitions));
+    assert_true (beacons >= 3 && beacons <= 5);
+}
+
+static bool
+s_idle_delta (void *ctx)
+{
+    (void) ctx;
+    return !atomic_load (&s_last_full) && atomic_load (&s_last_reports) == 0;
+}
+
+static bool
+s_full_of_all (void *ctx)
+{
+    (void) ctx;
+    return atomic_load (&s_last_full) && atomic_load (&s_last_reports) == atomic_load (&s_partitions);
+}
+
+//  Beacons are numbered one after another; once the replicas serve and
+//  nothing changes, they carry no report; asked, the next carries all.
+static void
+test_beacons_carry_changes_only (void **state)
+{
+    fixture_t *f = *state;
+    for (int i = 0; i < 3; i++)
+        s_tell (f, &s_kind_push, atomic_load (&s_incarnation));
+    assert_true (testutil_wait (s_all_serving, f, 20000));
+    assert_true (testutil_wait (s_idle_delta, NULL, 5 * BEACON_MS));
+    atomic_store (&s_want_reports, true);
+    assert_true (testutil_wait (s_full_of_all, NULL, 3 * BEACON_MS));
+    assert_true (testutil_wait (s_idle_delta, NULL, 3 * BEACON_MS));
+    assert_false (atomic_load (&s_seq_skipped));
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_setup_teardown (test_lease_runs_from_the_answered_beacon, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_pushes_for_another_process_are_ignored, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_beacons_keep_their_interval, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_beacons_carry_changes_only, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
