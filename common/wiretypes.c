@@ -72,6 +72,8 @@ wiretypes_register (void)
         &pg__prepare_reply__descriptor,
         &pg__group_check_request__descriptor,
         &pg__group_check_reply__descriptor,
+        &pg__group_check_batch__descriptor,
+        &pg__group_check_batch_reply__descriptor,
         &pg__add_learner_request__descriptor,
         &pg__learn_request__descriptor,
         &pg__learn_entry__descriptor,

@@ -26,6 +26,8 @@ const msg_kind_t partition_kind_lease = { "partition.lease" };
 const msg_kind_t partition_kind_closed = { "partition.closed" };
 const msg_kind_t partition_kind_open = { "partition.open" };
 const msg_kind_t partition_kind_flush = { "partition.flush" };
+const msg_kind_t partition_kind_group_check = { "partition.group_check" };
+const msg_kind_t partition_kind_checked = { "partition.checked" };
 static const msg_kind_t s_kind_seal = { "partition.seal" };
 static const msg_kind_t s_kind_tick = { "partition.tick" };
 static const msg_kind_t s_kind_lead = { "partition.lead" };
@@ -984,6 +986,9 @@ s_handle (partition_t *self, msg_t **msg_p)
     if (msg_is (msg, &s_kind_tick))
         s_tick (self, msg);
     else
+    if (msg_is (msg, &partition_kind_checked))
+        partition_primary_checked (self, msg_body (msg));
+    else
     if (msg_is (msg, &partition_kind_flush) || msg_is (msg, &logwriter_kind_flush))
         s_flush (self, msg_p);
     else
@@ -1065,6 +1070,7 @@ s_init (actor_t *actor, void *args)
     self->stub = a->stub ? actor_ref (a->stub) : NULL;
     self->meta = a->meta ? actor_ref (a->meta) : NULL;
     self->standalone = !a->stub;
+    self->checks = a->stub ? rt_lookup (actor_rt (actor), "checks") : NULL;
     self->env = a->env;
     self->limits = a->limits;
     //  The ballot we start from: a configuration older than it (a stale
@@ -1129,6 +1135,7 @@ s_fini (actor_t *actor)
     actor_unref (&self->log);
     actor_unref (&self->stub);
     actor_unref (&self->meta);
+    actor_unref (&self->checks);
     free (self->waiters.items);
     free (self->held.items);
     free (self->logged);

@@ -170,6 +170,25 @@ extern const msg_kind_t partition_kind_open;
 //  it to itself every replica/checkpoint_ms, so the log can let go.
 extern const msg_kind_t partition_kind_flush;
 
+//  partition -> stub: a group check for the replica on `node`, which the
+//  stub sends with the others for that server (GroupCheckBatch).
+extern const msg_kind_t partition_kind_group_check;
+typedef struct {
+    char node [PARTITION_ADDRESS];
+    uint32_t app_id;
+    uint32_t partition;
+    uint64_t ballot;
+    uint64_t term;
+    uint64_t last_committed;
+    uint64_t committed_ballot;
+} partition_group_check_t;
+
+//  stub -> partition: the replica on `node` answered a group check OK.
+extern const msg_kind_t partition_kind_checked;
+typedef struct {
+    char node [PARTITION_ADDRESS];
+} partition_checked_t;
+
 //  partition -> stub: the replica closed (its fini ran); a new actor of it
 //  may open now.
 extern const msg_kind_t partition_kind_closed;

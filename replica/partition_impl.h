@@ -119,6 +119,7 @@ typedef struct {
     plist_t *plist;
     uint64_t applied;                   //  committed and in RocksDB
     uint64_t flushed;                   //  in RocksDB's files (log may drop <=)
+    actor_t *checks;                    //  the server's group check batcher, or NULL
     bool unflushed_writes;              //  applied since, other than empty mutations
     uint64_t tick_gen;                  //  of the tick series running
     bool tick_fast;                     //  its ticks are TICK_MS apart
@@ -340,6 +341,10 @@ void
 
 void
     partition_primary_tick (partition_t *self);
+
+//  A peer answered a group check that went through the stub.
+void
+    partition_primary_checked (partition_t *self, const partition_checked_t *checked);
 
 //  Whether the primary has work its tick drives (resends, learners, a
 //  commit or reconciliation in progress): then it ticks often.

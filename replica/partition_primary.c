@@ -361,8 +361,13 @@ partition_primary_members (partition_t *self)
             continue;
         peer_t *peer = s_peer_find (self, node);
         if (peer) {
-            if (peer->learner)
+            if (peer->learner) {
                 log_info ("%s: %s is a secondary now", actor_name (self->self), node);
+                //  A member's silence is timed from here: as a learner it
+                //  may have been busy (copying, applying) for longer than
+                //  a member may be silent, and just answered everything.
+                peer->last_ok_ms = actor_now_ms (self->self);
+            }
             peer->learner = false;
             peer->counts = true;
             peer->asked = 0;
@@ -434,10 +439,36 @@ s_on_group_check_reply (actor_t *actor, msg_t **reply_p, void *arg)
         peer->last_ok_ms = actor_now_ms (actor);
 }
 
+void
+partition_primary_checked (partition_t *self, const partition_checked_t *checked)
+{
+    peer_t *peer = s_peer_find (self, checked->node);
+    if (peer && self->role == ROLE_PRIMARY)
+        peer->last_ok_ms = actor_now_ms (self->self);
+}
+
+//  On a replica server, the checks go through its actor "checks", which
+//  sends those of all its primaries for one server together (see
+//  groupcheck.h). Standalone, directly.
 static void
 s_group_check (partition_t *self)
 {
-    for (size_t i = 0; i < self->npeers; i++) {
+    uint64_t committed = plist_committed (self->plist);
+    for (size_t i = 0; self->checks && i < self->npeers; i++) {
+        partition_group_check_t *check;
+        msg_t *msg = msg_new_local (&partition_kind_group_check, sizeof *check, (void **) &check);
+        if (!msg)
+            return;
+        snprintf (check->node, sizeof check->node, "%s", self->peers [i]->node);
+        check->app_id = self->app_id;
+        check->partition = self->partition;
+        check->ballot = self->ballot;
+        check->term = self->term;
+        check->last_committed = committed;
+        check->committed_ballot = plist_ballot (self->plist, committed);
+        actor_send (self->self, self->checks, &msg);
+    }
+    for (size_t i = 0; !self->checks && i < self->npeers; i++) {
         peer_t *peer = self->peers [i];
         Pg__GroupCheckRequest *req;
         msg_t *msg = msg_new (&pg__group_check_request__descriptor, (void **) &req);

@@ -115,15 +115,14 @@ partition_secondary_advance (partition_t *self)
 //  Checks the ballot of a message from the primary. 0 if we follow it,
 //  -1 if refused (replied).
 static int
-s_check_ballot (partition_t *self, msg_t *request, uint64_t ballot)
+s_check_ballot (partition_t *self, msg_t *request, const char *sender, uint64_t ballot)
 {
     //  Only the primary meta named sends these (a client, or a server that
     //  is not it, could otherwise make us follow any ballot it likes).
-    if (request->from_node && strcmp (request->from_node, self->config.primary)) {
+    if (sender && strcmp (sender, self->config.primary)) {
         partition_fail (self, request, PG__STATUS__INVALID_STATE,
                         "%s follows the primary %s, not %s", actor_name (self->self),
-                        *self->config.primary ? self->config.primary : "(none)",
-                        request->from_node);
+                        *self->config.primary ? self->config.primary : "(none)", sender);
         return -1;
     }
     if (self->state != PARTITION_READY) {
@@ -170,7 +169,7 @@ partition_on_prepare (partition_t *self, msg_t **msg_p)
 {
     msg_t *request = *msg_p;
     Pg__PrepareRequest *req = msg_body (request);
-    if (s_check_ballot (self, request, req->ballot))
+    if (s_check_ballot (self, request, request->from_node, req->ballot))
         return;
     partition_learner_term (self, req->term);
     if (req->decree == 0
@@ -223,7 +222,11 @@ void
 partition_on_group_check (partition_t *self, msg_t *request)
 {
     Pg__GroupCheckRequest *req = msg_body (request);
-    if (s_check_ballot (self, request, req->ballot))
+    //  From the primary's server, or from our stub, which sets `primary`
+    //  to the server that sent the batch it came in.
+    const char *sender = request->from_node ? request->from_node
+                       : *req->primary ? req->primary : NULL;
+    if (s_check_ballot (self, request, sender, req->ballot))
         return;
     partition_learner_term (self, req->term);
     if (req->last_committed > self->primary_committed)

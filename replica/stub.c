@@ -2,6 +2,7 @@
 #include "replica/stub.h"
 #include "replica/db.h"
 #include "replica/filesrv.h"
+#include "replica/groupcheck.h"
 #include "replica/logwriter.h"
 #include "replica/partition.h"
 #include "replica/rmtree.h"
@@ -96,6 +97,7 @@ typedef struct {
     bool reports_full;                  //  the next one lists every replica
     uint64_t *closed;                   //  ids closed since the last beacon
     size_t nclosed, closed_capacity;
+    actor_t *checks;                    //  batches group checks per server
 } stub_t;
 
 //  A replica being closed, and what to open in its place once it has.
@@ -1026,7 +1028,9 @@ s_init (actor_t *actor, void *args)
     self->log_config.dir = self->log_dir;
     self->log = logwriter_spawn (actor_rt (actor), &self->log_config);
     self->files = filesrv_spawn (actor_rt (actor), self->checkpoint_dir, 3600 * 1000);
-    if (!self->meta || !self->meta_node || !self->env || !self->log || !self->files) {
+    self->checks = groupcheck_spawn (actor_rt (actor));
+    if (!self->meta || !self->meta_node || !self->env || !self->log || !self->files
+    ||  !self->checks) {
         log_error ("replica role: cannot start (meta address %s)", address);
         goto failed;
     }
@@ -1064,6 +1068,7 @@ s_fini (actor_t *actor)
     u64map_destroy (&self->unassigned);
     free (self->open_queue);
     free (self->closed);
+    actor_stop (&self->checks);
     actor_stop (&self->log);
     actor_stop (&self->files);
     free (self->checkpoint_dir);

@@ -64,7 +64,7 @@ s_start (fixture_t *f)
 {
     char path [4200];
     snprintf (path, sizeof path, "%s/log", f->dir);
-    logwriter_config_t lc = { path, 1 << 20, LOGWRITER_FSYNC_ALWAYS, 0 };
+    logwriter_config_t lc = { path, 1 << 20, LOGWRITER_FSYNC_ALWAYS, 0, 4 };
     f->log = logwriter_spawn (f->rt, &lc);
     assert_non_null (f->log);
     snprintf (path, sizeof path, "%s/r.1.0", f->dir);

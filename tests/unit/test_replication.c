@@ -68,7 +68,7 @@ s_node_new (node_t *n, const char *extra)
     n->env = db_env_new (&(db_env_config_t) { 8 << 20, 16 << 20, 4 << 20, 64, 1 }, rt_clock (n->rt));
     char path [4200];
     snprintf (path, sizeof path, "%s/log", n->dir);
-    logwriter_config_t lc = { path, 1 << 20, LOGWRITER_FSYNC_ALWAYS, 0 };
+    logwriter_config_t lc = { path, 1 << 20, LOGWRITER_FSYNC_ALWAYS, 0, 4 };
     n->log = logwriter_spawn (n->rt, &lc);
     assert_non_null (n->log);
 }
