@@ -78,7 +78,8 @@ s_queue (actor_t *actor, groupcheck_t *self, const partition_group_check_t *chec
     queue->checks [queue->count++] = *check;
     if (self->queued++ == 0) {
         msg_t *drain = msg_new_local (&s_kind_drain, 0, NULL);
-        actor_send_after (actor, GROUPCHECK_BATCH_MS, &drain);
+        if (!drain || !actor_send_after (actor, GROUPCHECK_BATCH_MS, &drain))
+            self->queued = 0;           //  armed by the next check
     }
 }
 
@@ -298,6 +299,7 @@ static const actor_ops_t s_ops = { "groupcheck", s_init, s_receive, s_fini };
 actor_t *
 groupcheck_spawn (rt_t *rt)
 {
-    actor_opts_t opts = { .near_io = true };
+    //  Every primary here sends to it: no bound below the log's.
+    actor_opts_t opts = { .near_io = true, .mailbox_limit = 1000000 };
     return actor_spawn (rt, "checks", &s_ops, NULL, &opts);
 }

@@ -44,7 +44,7 @@ typedef struct {
     uint64_t durable;                   //  flushed in its RocksDB
     uint64_t round_seq;                 //  highest append seq this round
     bool touched;                       //  appended this round
-    uint64_t flush_asked;               //  the segment current when asked to flush
+    int64_t flush_asked_ms;             //  when it was last asked to flush
     bool removed;                       //  its records hold nothing back
 } rep_t;
 
@@ -67,7 +67,7 @@ typedef struct {
     bool broken;                        //  a write or sync failed
     actor_t *spare;                     //  prepares spare segments, or NULL
     bool spare_asked;                   //  a request is out
-    uint64_t flush_checked;             //  the segment current at the last check
+    int64_t flush_checked_ms;           //  the last look for replicas to flush
     uint64_t rounds;
     uint64_t appended;
 } writer_t;
@@ -387,30 +387,38 @@ s_want_spare (actor_t *self_actor, writer_t *self)
 
 //  A replica that writes little, or only its primary's empty writes,
 //  flushes rarely on its own (see partition.c), and the segments holding
-//  its records stay. Each time the log moves to a new segment, the
-//  replicas holding any segment older than the newest flush_segments are
-//  asked to flush: the log, and a restart's replay, stay bounded.
+//  its records stay. While the log holds more than flush_segments
+//  segments, the replicas holding the older ones are asked to flush, at
+//  most FLUSH_ASKS a second (an idle server's thousands of replicas all
+//  hold every segment: asked at once, their flushes would keep the pinned
+//  threads busy for seconds), and each at most once per FLUSH_AGAIN_MS.
+#define FLUSH_ASKS 64
+#define FLUSH_AGAIN_MS 10000
+
 static void
 s_ask_flushes (actor_t *self_actor, writer_t *self)
 {
-    uint64_t current = mlog_current_segment (self->log);
-    if (current == self->flush_checked)
+    int64_t now = actor_now_ms (self_actor);
+    if ((size_t) self->config.flush_segments >= self->nsegments || now - self->flush_checked_ms < 1000)
         return;
-    self->flush_checked = current;
+    self->flush_checked_ms = now;
+    uint64_t current = mlog_current_segment (self->log);
     size_t asked = 0;
-    for (size_t i = 0; i + (size_t) self->config.flush_segments < self->nsegments; i++) {
+    for (size_t i = 0; i + (size_t) self->config.flush_segments < self->nsegments && asked < FLUSH_ASKS; i++) {
         seginfo_t *info = &self->segments [i];
         size_t cursor = 0;
         uint64_t id;
         void *value;
-        while (info->seq != current && u64map_next (info->max_decree, &cursor, &id, &value) == 0) {
+        while (info->seq != current && asked < FLUSH_ASKS
+           &&  u64map_next (info->max_decree, &cursor, &id, &value) == 0) {
             rep_t *rep = u64map_get (self->reps, id);
-            if (!rep || rep->removed || !rep->replica || rep->flush_asked == current
+            if (!rep || rep->removed || !rep->replica
+            ||  (rep->flush_asked_ms && now - rep->flush_asked_ms < FLUSH_AGAIN_MS)
             ||  rep->durable >= (uint64_t) (uintptr_t) value - 1)
                 continue;
             msg_t *msg = msg_new_local (&logwriter_kind_flush, 0, NULL);
             if (msg && actor_send (self_actor, rep->replica, &msg) == PG__STATUS__OK) {
-                rep->flush_asked = current;
+                rep->flush_asked_ms = now;
                 asked++;
             }
         }

@@ -735,16 +735,29 @@ s_busy (partition_t *self)
 
 //  The next tick, as the first of a new series: a tick of an older one
 //  does nothing (see s_pace).
+//  Idle, as often as the timers it drives allow: a group check per
+//  interval, and a member's silence noticed well within its limit.
+static int64_t
+s_idle_tick_ms (partition_t *self)
+{
+    int64_t ms = IDLE_TICK_MS;
+    if (self->limits.group_check_ms < ms)
+        ms = self->limits.group_check_ms;
+    if (self->limits.prepare_timeout_ms / 2 < ms)
+        ms = self->limits.prepare_timeout_ms / 2;
+    return ms > TICK_MS ? ms : TICK_MS;
+}
+
 static void
 s_arm_tick (partition_t *self, bool fast)
 {
-    self->tick_fast = fast;
     uint64_t *gen;
     msg_t *tick = msg_new_local (&s_kind_tick, sizeof *gen, (void **) &gen);
     if (!tick)
-        return;
+        return;                         //  armed again after the next message
     *gen = ++self->tick_gen;
-    actor_send_after (self->self, fast ? TICK_MS : IDLE_TICK_MS, &tick);
+    self->tick_armed = actor_send_after (self->self, fast ? TICK_MS : s_idle_tick_ms (self), &tick) != 0;
+    self->tick_fast = fast;
 }
 
 //  After each message: work that the tick drives started while the next
@@ -753,7 +766,7 @@ s_arm_tick (partition_t *self, bool fast)
 static void
 s_pace (partition_t *self)
 {
-    if (!self->tick_fast && s_busy (self))
+    if (!self->tick_armed || (!self->tick_fast && s_busy (self)))
         s_arm_tick (self, true);
 }
 
@@ -764,6 +777,7 @@ s_tick (partition_t *self, msg_t *msg)
 {
     if (*(uint64_t *) msg_body (msg) != self->tick_gen)
         return;                         //  replaced by a sooner one
+    self->tick_armed = false;
     s_tick_work (self);
     s_arm_tick (self, s_busy (self));
 }

@@ -123,6 +123,7 @@ typedef struct {
     bool unflushed_writes;              //  applied since, other than empty mutations
     uint64_t tick_gen;                  //  of the tick series running
     bool tick_fast;                     //  its ticks are TICK_MS apart
+    bool tick_armed;                    //  its next tick is on the way
     uint64_t seq;                       //  appends to the log so far
     bool commit_blocked;                //  a stalled write waits for a pinned thread
     bool commit_may_block;              //  on that thread: RocksDB may hold it

@@ -682,16 +682,19 @@ s_on_beacon_reply (actor_t *actor, msg_t **reply_p, void *arg)
         self->reports_full = true;
         s_beacon_now (self);
     }
-    //  A primary hears of its lease again once half of what it knows has
-    //  passed: a message per primary per beacon would cost an idle node
-    //  with thousands of them more than everything else it does.
+    //  A primary hears of its lease again once less than two and a half
+    //  beacon intervals of what it knows are left: a message per primary
+    //  per beacon would cost an idle node with thousands of them more than
+    //  everything else it does, and one lost reply still leaves it time.
+    //  (Meta grants at least two intervals, so at the longest beacons this
+    //  is every reply.)
     int64_t now = actor_now_ms (actor);
     size_t cursor = 0;
     uint64_t id;
     void *value;
     while (reply->lease_ms > 0 && u64map_next (self->replicas, &cursor, &id, &value) == 0) {
         replica_t *r = value;
-        if (r->lease_sent < self->lease_until && r->lease_sent - now < reply->lease_ms / 2)
+        if (r->lease_sent < self->lease_until && r->lease_sent - now < self->beacon_ms * 5 / 2)
             s_send_lease (self, r);
     }
     s_open_grant (self);
@@ -816,8 +819,13 @@ s_beacon (stub_t *self)
         req->replicas [req->n_replicas++] = report;
     }
     //  Short of memory for the list, or for sending it: meta misses
-    //  changes, and the next beacon lists everything.
+    //  changes, and the next beacon lists everything. A whole list that is
+    //  not whole would make meta forget the rest: not sent.
     bool complete = req->n_replicas == n && req->n_closed == (full ? 0 : self->nclosed);
+    if (full && !complete) {
+        msg_destroy (&msg);
+        return;
+    }
     int64_t now = actor_now_ms (self->self);
     if (actor_ask (self->self, self->meta, &msg, self->beacon_ms * 2, s_on_beacon_reply,
                    (void *) (intptr_t) now) == PG__STATUS__OK)
