@@ -204,6 +204,13 @@ s_answer (actor_t *actor, msg_t **request_p)
     msg_t *request = *request_p;
     Pg__GroupCheckBatch *batch = msg_body (request);
     size_t n = batch->n_checks;
+    //  The sender is every check's primary, as the replicas check: one
+    //  that does not say who it is could pass for anyone.
+    if (!request->from_node || !*request->from_node) {
+        actor_reply_error (actor, request, PG__STATUS__INVALID_ARGUMENT,
+                           "a group check batch comes from a replica server");
+        return;
+    }
     gather_t *gather = calloc (1, sizeof *gather);
     Pg__GroupCheckBatchReply *body = NULL;
     msg_t *reply = msg_new_sized (&pg__group_check_batch_reply__descriptor,
@@ -240,7 +247,7 @@ s_answer (actor_t *actor, msg_t **request_p)
         req->last_committed = check->last_committed;
         req->committed_ballot = check->committed_ballot;
         //  The replica takes it only if this is its primary.
-        req->primary = msg_strdup (msg, request->from_node ? request->from_node : "");
+        req->primary = msg_strdup (msg, request->from_node);
         gather->slots [i] = (slot_t) { gather, i };
         if (req->primary
         &&  actor_ask (actor, replica, &msg, REPLICA_TIMEOUT_MS, s_on_answer, &gather->slots [i])
