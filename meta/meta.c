@@ -428,11 +428,7 @@ static const msg_kind_t s_kind_push = { "meta.push" };
 void
 meta_push (meta_t *self)
 {
-    if (self->push_pending)
-        return;
-    msg_t *push = msg_new_local (&s_kind_push, 0, NULL);
-    if (push && actor_send (self->self, self->self, &push) == PG__STATUS__OK)
-        self->push_pending = true;
+    actor_wake (self->self, &s_kind_push, 0, &self->push_pending);
 }
 
 //  Each node heard from gets what changed since the last sync sent to it
@@ -835,7 +831,7 @@ s_on_beacon (meta_t *self, msg_t *request)
         actor_reply_error (self->self, request, PG__STATUS__INVALID_ARGUMENT, "%s", why);
         return;
     }
-    if (request->from_node && strcmp (request->from_node, req->node)) {
+    if (msg_from_other (request, req->node)) {
         actor_reply_error (self->self, request, PG__STATUS__INVALID_ARGUMENT,
                            "beacon from %s naming itself %.100s: refused", request->from_node,
                            req->node);

@@ -577,7 +577,7 @@ meta_on_update_config (meta_t *self, msg_t *request)
         return;
     }
     Pg__PartitionConfig *p = app->parts [req->partition_index];
-    if (request->from_node && strcmp (request->from_node, p->primary)) {
+    if (msg_from_other (request, p->primary)) {
         actor_reply_error (self->self, request, PG__STATUS__INVALID_STATE,
                            "%s is not the primary of %u.%u", request->from_node, req->app_id,
                            req->partition_index);

@@ -2,6 +2,7 @@
     decimal; a torn write cannot be seen because the new file replaces the
     old one by rename only once it is synced. */
 #include "replica/ballotfile.h"
+#include "replica/dirsync.h"
 #include "runtime/log.h"
 
 #include <errno.h>
@@ -67,11 +68,7 @@ ballotfile_write (const char *dir, uint64_t ballot)
         unlink (temp);
         return -1;
     }
-    int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    ok = dfd >= 0 && fsync (dfd) == 0;
-    if (dfd >= 0)
-        close (dfd);
-    if (!ok) {
+    if (dirsync (dir)) {
         log_error ("cannot sync %s after recording ballot %" PRIu64 ": %s", dir, ballot,
                    strerror (errno));
         return -1;

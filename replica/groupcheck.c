@@ -27,7 +27,7 @@ static const msg_kind_t s_kind_drain = { "checks.drain" };
 
 typedef struct {
     strmap_t *queues;                   //  node -> queue_t
-    size_t queued;
+    bool drain_pending;
 } groupcheck_t;
 
 //  The replica r.<app>.<partition> here, or NULL. A reference.
@@ -55,8 +55,8 @@ s_destroy (groupcheck_t *self)
     free (self);
 }
 
-//  Queues a check for its node; the first since the last drain arms the
-//  next. Out of memory, the check is lost, as one lost on the network.
+//  Queues a check for its node, sent at the next drain. Out of memory, the
+//  check is lost, as one lost on the network.
 static void
 s_queue (actor_t *actor, groupcheck_t *self, const partition_group_check_t *check)
 {
@@ -76,11 +76,7 @@ s_queue (actor_t *actor, groupcheck_t *self, const partition_group_check_t *chec
         queue->capacity = capacity;
     }
     queue->checks [queue->count++] = *check;
-    if (self->queued++ == 0) {
-        msg_t *drain = msg_new_local (&s_kind_drain, 0, NULL);
-        if (!drain || !actor_send_after (actor, GROUPCHECK_BATCH_MS, &drain))
-            self->queued = 0;           //  armed by the next check
-    }
+    actor_wake (actor, &s_kind_drain, GROUPCHECK_BATCH_MS, &self->drain_pending);
 }
 
 //  A failed batch is silence, as lost checks would be.
@@ -108,6 +104,19 @@ s_on_batch_reply (actor_t *actor, msg_t **reply_p, void *arg)
     }
 }
 
+//  The fields a check carries between servers and to the replica (its
+//  `primary` is set apart, on the way in).
+static void
+s_copy_check (Pg__GroupCheckRequest *to, const Pg__GroupCheckRequest *from)
+{
+    to->app_id = from->app_id;
+    to->partition_index = from->partition_index;
+    to->ballot = from->ballot;
+    to->term = from->term;
+    to->last_committed = from->last_committed;
+    to->committed_ballot = from->committed_ballot;
+}
+
 static msg_t *
 s_batch (const queue_t *queue)
 {
@@ -120,19 +129,13 @@ s_batch (const queue_t *queue)
         return NULL;
     }
     for (size_t i = 0; i < queue->count; i++) {
-        const partition_group_check_t *check = &queue->checks [i];
         Pg__GroupCheckRequest *req = msg_alloc (msg, sizeof *req);
         if (!req) {
             msg_destroy (&msg);
             return NULL;
         }
         pg__group_check_request__init (req);
-        req->app_id = check->app_id;
-        req->partition_index = check->partition;
-        req->ballot = check->ballot;
-        req->term = check->term;
-        req->last_committed = check->last_committed;
-        req->committed_ballot = check->committed_ballot;
+        s_copy_check (req, &queue->checks [i].check);
         batch->checks [batch->n_checks++] = req;
     }
     return msg;
@@ -158,7 +161,6 @@ s_drain (actor_t *actor, groupcheck_t *self)
         msg_destroy (&msg);
         actor_unref (&peer);
     }
-    self->queued = 0;
 }
 
 //  ---------------------------------------------------------------------------
@@ -240,12 +242,7 @@ s_answer (actor_t *actor, msg_t **request_p)
         msg_t *msg = replica ? msg_new (&pg__group_check_request__descriptor, (void **) &req) : NULL;
         if (!msg)
             continue;
-        req->app_id = check->app_id;
-        req->partition_index = check->partition_index;
-        req->ballot = check->ballot;
-        req->term = check->term;
-        req->last_committed = check->last_committed;
-        req->committed_ballot = check->committed_ballot;
+        s_copy_check (req, check);
         //  The replica takes it only if this is its primary.
         req->primary = msg_strdup (msg, request->from_node);
         gather->slots [i] = (slot_t) { gather, i };
@@ -283,8 +280,10 @@ s_receive (actor_t *actor, msg_t **msg_p)
     if (msg_is (msg, &partition_kind_group_check))
         s_queue (actor, self, msg_body (msg));
     else
-    if (msg_is (msg, &s_kind_drain))
+    if (msg_is (msg, &s_kind_drain)) {
+        self->drain_pending = false;
         s_drain (actor, self);
+    }
     else
     if (msg_is (msg, &pg__group_check_batch__descriptor) && msg_is_request (msg))
         s_answer (actor, msg_p);

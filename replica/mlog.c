@@ -9,6 +9,7 @@
     the directory) before the first record goes into it.
 */
 #include "replica/mlog.h"
+#include "replica/dirsync.h"
 #include "common/crc.h"
 #include "runtime/fault.h"
 #include "runtime/log.h"
@@ -648,12 +649,8 @@ mlog_spare_step (mlog_spare_t *self, size_t chunk)
         close (self->fd);
         self->fd = -1;
         rc = rename (self->tmp, self->path);
-        if (rc == 0) {
-            int dir_fd = open (self->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            rc = dir_fd < 0 ? -1 : fsync (dir_fd);
-            if (dir_fd >= 0)
-                close (dir_fd);
-        }
+        if (rc == 0)
+            rc = dirsync (self->dir);
         if (rc == 0)
             return 0;
     }

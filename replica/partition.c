@@ -1058,11 +1058,7 @@ s_receive (actor_t *actor, msg_t **msg_p)
 void
 partition_seal_later (partition_t *self)
 {
-    if (self->seal_pending)
-        return;
-    msg_t *seal = msg_new_local (&s_kind_seal, 0, NULL);
-    if (seal && actor_send (self->self, self->self, &seal) == PG__STATUS__OK)
-        self->seal_pending = true;
+    actor_wake (self->self, &s_kind_seal, 0, &self->seal_pending);
 }
 
 static int
@@ -1084,7 +1080,7 @@ s_init (actor_t *actor, void *args)
     self->stub = a->stub ? actor_ref (a->stub) : NULL;
     self->meta = a->meta ? actor_ref (a->meta) : NULL;
     self->standalone = !a->stub;
-    self->checks = a->stub ? rt_lookup (actor_rt (actor), "checks") : NULL;
+    self->checks = a->checks ? actor_ref (a->checks) : NULL;
     self->env = a->env;
     self->limits = a->limits;
     //  The ballot we start from: a configuration older than it (a stale

@@ -64,6 +64,7 @@
 
 #include "replica/db.h"
 #include "runtime/actor.h"
+#include "replica.pb-c.h"
 
 #include <czmq.h>
 
@@ -125,6 +126,8 @@ typedef struct {
     actor_t *log;                       //  the node's log writer
     actor_t *stub;                      //  reports and leases; NULL: standalone
     actor_t *meta;                      //  config requests (may be NULL)
+    actor_t *checks;                    //  the node's group check batcher (groupcheck.h);
+                                        //  NULL: a primary checks no member
     db_env_t *env;
     const char *checkpoint_dir;         //  where checkpoints for learners go
     partition_limits_t limits;
@@ -170,17 +173,13 @@ extern const msg_kind_t partition_kind_open;
 //  it to itself every replica/checkpoint_ms, so the log can let go.
 extern const msg_kind_t partition_kind_flush;
 
-//  partition -> stub: a group check for the replica on `node`, which the
-//  stub sends with the others for that server (GroupCheckBatch).
+//  partition -> "checks": a group check for the replica on `node`, sent
+//  with the others for that server (GroupCheckBatch). Only the scalar
+//  fields of `check` are used.
 extern const msg_kind_t partition_kind_group_check;
 typedef struct {
     char node [PARTITION_ADDRESS];
-    uint32_t app_id;
-    uint32_t partition;
-    uint64_t ballot;
-    uint64_t term;
-    uint64_t last_committed;
-    uint64_t committed_ballot;
+    Pg__GroupCheckRequest check;
 } partition_group_check_t;
 
 //  stub -> partition: the replica on `node` answered a group check OK.

@@ -430,15 +430,6 @@ partition_become_primary (partition_t *self)
 //  ---------------------------------------------------------------------------
 //  The tick: resends, silent members, group checks, empty writes
 
-static void
-s_on_group_check_reply (actor_t *actor, msg_t **reply_p, void *arg)
-{
-    partition_t *self = actor_state (actor);
-    peer_t *peer = s_peer_by_id (self, (uint64_t) (uintptr_t) arg);
-    if (peer && msg_status (*reply_p) == PG__STATUS__OK)
-        peer->last_ok_ms = actor_now_ms (actor);
-}
-
 void
 partition_primary_checked (partition_t *self, const partition_checked_t *checked)
 {
@@ -447,47 +438,27 @@ partition_primary_checked (partition_t *self, const partition_checked_t *checked
         peer->last_ok_ms = actor_now_ms (self->self);
 }
 
-//  On a replica server, the checks go through its actor "checks", which
-//  sends those of all its primaries for one server together (see
-//  groupcheck.h). Standalone, directly.
+//  The checks go through the node's actor "checks", which sends those of
+//  all its primaries for one server together (see groupcheck.h).
 static void
 s_group_check (partition_t *self)
 {
     uint64_t committed = plist_committed (self->plist);
     for (size_t i = 0; self->checks && i < self->npeers; i++) {
-        partition_group_check_t *check;
-        msg_t *msg = msg_new_local (&partition_kind_group_check, sizeof *check, (void **) &check);
+        partition_group_check_t *body;
+        msg_t *msg = msg_new_local (&partition_kind_group_check, sizeof *body, (void **) &body);
         if (!msg)
             return;
-        snprintf (check->node, sizeof check->node, "%s", self->peers [i]->node);
+        snprintf (body->node, sizeof body->node, "%s", self->peers [i]->node);
+        Pg__GroupCheckRequest *check = &body->check;
+        pg__group_check_request__init (check);
         check->app_id = self->app_id;
-        check->partition = self->partition;
+        check->partition_index = self->partition;
         check->ballot = self->ballot;
         check->term = self->term;
         check->last_committed = committed;
         check->committed_ballot = plist_ballot (self->plist, committed);
         actor_send (self->self, self->checks, &msg);
-    }
-    for (size_t i = 0; !self->checks && i < self->npeers; i++) {
-        peer_t *peer = self->peers [i];
-        Pg__GroupCheckRequest *req;
-        msg_t *msg = msg_new (&pg__group_check_request__descriptor, (void **) &req);
-        if (!msg)
-            return;
-        req->app_id = self->app_id;
-        req->partition_index = self->partition;
-        req->ballot = self->ballot;
-        req->primary = msg_strdup (msg, self->node);
-        req->last_committed = plist_committed (self->plist);
-        req->committed_ballot = plist_ballot (self->plist, req->last_committed);
-        req->term = self->term;
-        req->secondaries = msg_alloc (msg, (self->config.nsecondaries + 1) * sizeof (char *));
-        for (size_t k = 0; req->secondaries && k < self->config.nsecondaries; k++)
-            req->secondaries [req->n_secondaries++] = msg_strdup (msg, self->config.secondaries [k]);
-        if (peer->actor)
-            actor_ask (self->self, peer->actor, &msg, self->limits.group_check_ms * 2,
-                       s_on_group_check_reply, (void *) (uintptr_t) peer->id);
-        msg_destroy (&msg);
     }
 }
 
@@ -815,7 +786,7 @@ partition_on_learn (partition_t *self, msg_t **msg_p)
         return;
     }
     peer_t *peer = s_peer_find (self, req->learner);
-    if (!peer || !peer->learner || (request->from_node && strcmp (request->from_node, req->learner))) {
+    if (!peer || !peer->learner || msg_from_other (request, req->learner)) {
         partition_fail (self, request, PG__STATUS__INVALID_STATE, "%s is not learning from %s",
                         req->learner, actor_name (self->self));
         return;

@@ -222,7 +222,7 @@ void
 partition_on_group_check (partition_t *self, msg_t *request)
 {
     Pg__GroupCheckRequest *req = msg_body (request);
-    //  From the primary's server, or from our stub, which sets `primary`
+    //  From the primary's server, or from our "checks", which sets `primary`
     //  to the server that sent the batch it came in.
     const char *sender = request->from_node ? request->from_node
                        : *req->primary ? req->primary : NULL;

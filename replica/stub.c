@@ -32,23 +32,14 @@ static const msg_kind_t s_kind_reopen = { "stub.reopen" };
 
 typedef struct {
     actor_t *actor;
-    uint32_t app_id;
-    uint32_t partition;
-    uint64_t ballot;
     uint32_t partition_count;
-    int state;
-    int role;                           //  as the replica last reported
-    bool serving;
-    uint64_t last_committed;
-    uint64_t last_prepared;
-    size_t nlearners;
-    char (*learners) [PARTITION_ADDRESS];
+    //  As the replica last reported it (ballot and role as we last told
+    //  it, until it reports again).
+    partition_status_t status;
     bool assigned;                      //  meta's last sync names this node
     bool seen;                          //  in the assignment being applied
     bool leads;                         //  meta's last sync makes it primary
-    bool needs_ballot;                  //  it refused to lead again at a ballot it led
     bool open_granted;                  //  told to open, and counted in nopening until it is
-    uint64_t memtable_bytes;            //  as last reported
     int64_t flush_asked_ms;             //  when the budget last asked it to flush
     bool dirty;                         //  its report changed since the last beacon
     int64_t lease_sent;                 //  the lease it was last told
@@ -152,8 +143,8 @@ s_replica_dir (stub_t *self, uint32_t app_id, uint32_t partition, char *out, siz
 static void
 s_close (stub_t *self, replica_t *r)
 {
-    log_info ("closing replica %u.%u", r->app_id, r->partition);
-    uint64_t id = s_id (r->app_id, r->partition);
+    log_info ("closing replica %u.%u", r->status.app_id, r->status.partition);
+    uint64_t id = s_id (r->status.app_id, r->status.partition);
     closing_t *closing = calloc (1, sizeof *closing);
     if (closing)
         closing->since_ms = actor_now_ms (self->self);
@@ -161,11 +152,10 @@ s_close (stub_t *self, replica_t *r)
         free (closing);
     if (r->open_granted)
         self->nopening--;
-    self->memtable_bytes -= r->memtable_bytes;
+    self->memtable_bytes -= r->status.memtable_bytes;
     s_report_closed (self, id);
     actor_stop (&r->actor);
     u64map_take (self->replicas, id);
-    free (r->learners);
     free (r);
 }
 
@@ -266,12 +256,12 @@ s_open_grant (stub_t *self)
     while (self->nopening < self->open_concurrency && self->open_head < self->open_tail) {
         uint64_t id = self->open_queue [self->open_head++];
         replica_t *r = u64map_get (self->replicas, id);
-        if (!r || !r->actor || r->open_granted || r->state != PARTITION_OPENING)
+        if (!r || !r->actor || r->open_granted || r->status.state != PARTITION_OPENING)
             continue;
         msg_t *msg = msg_new_local (&partition_kind_open, 0, NULL);
         if (!msg || actor_send (self->self, r->actor, &msg) != PG__STATUS__OK) {
             log_error ("replica %u.%u: cannot tell it to open; it is closed and asked for again",
-                       r->app_id, r->partition);
+                       r->status.app_id, r->status.partition);
             s_close (self, r);
             self->retry_sync = true;
             continue;
@@ -291,7 +281,7 @@ s_open (stub_t *self, uint32_t app_id, uint32_t partition, uint32_t partition_co
     s_replica_dir (self, app_id, partition, dir, sizeof dir);
     partition_args_t args = {
         app_id, partition, partition_count, app_name, dir, self->log, self->self, self->meta,
-        self->env, self->checkpoint_dir, self->limits, *config
+        self->checks, self->env, self->checkpoint_dir, self->limits, *config
     };
     replica_t *r = calloc (1, sizeof *r);
     if (!r)
@@ -306,12 +296,12 @@ s_open (stub_t *self, uint32_t app_id, uint32_t partition, uint32_t partition_co
         self->retry_sync = true;
         return NULL;
     }
-    r->app_id = app_id;
-    r->partition = partition;
-    r->ballot = config->ballot;
+    r->status.app_id = app_id;
+    r->status.partition = partition;
+    r->status.ballot = config->ballot;
     r->partition_count = partition_count;
-    r->state = PARTITION_OPENING;
-    r->role = config->role;
+    r->status.state = PARTITION_OPENING;
+    r->status.role = config->role;
     r->seen = true;
     r->dirty = true;
     if (s_open_enqueue (self, s_id (app_id, partition))) {
@@ -427,7 +417,7 @@ s_assign (stub_t *self, const Pg__Assignment *a, const char *node)
     }
     if (r) {
         r->seen = true;
-        r->ballot = a->config->ballot;
+        r->status.ballot = a->config->ballot;
         r->dirty = true;                //  meta forgot its report: see meta_commit
         s_send_config (self, r, &config);
     }
@@ -459,7 +449,7 @@ s_apply_changes (stub_t *self, const Pg__BeaconReply *sync, const char *node)
             continue;
         }
         replica_t *r = u64map_get (self->replicas, id);
-        if (r && (a->gone || r->role != ROLE_LEARNER))
+        if (r && (a->gone || r->status.role != ROLE_LEARNER))
             s_close (self, r);
         else
         if (r) {
@@ -522,7 +512,7 @@ s_apply (stub_t *self, const Pg__BeaconReply *sync)
     cursor = 0;
     while (close && u64map_next (self->replicas, &cursor, &id, &value) == 0) {
         replica_t *r = value;
-        if (!r->seen && r->role != ROLE_LEARNER)
+        if (!r->seen && r->status.role != ROLE_LEARNER)
             close [nclose++] = r;
     }
     for (size_t i = 0; i < nclose; i++)
@@ -551,7 +541,7 @@ static void
 s_on_add_learner (stub_t *self, msg_t *request)
 {
     Pg__AddLearnerRequest *req = msg_body (request);
-    if (request->from_node && strcmp (request->from_node, req->primary)) {
+    if (msg_from_other (request, req->primary)) {
         actor_reply_error (self->self, request, PG__STATUS__INVALID_ARGUMENT,
                            "AddLearner from %s naming %.100s as the primary: refused",
                            request->from_node, req->primary);
@@ -569,7 +559,7 @@ s_on_add_learner (stub_t *self, msg_t *request)
     config.role = ROLE_LEARNER;
     snprintf (config.primary, sizeof config.primary, "%s", req->primary);
     replica_t *r = u64map_get (self->replicas, s_id (req->app_id, req->partition_index));
-    if (r && r->assigned && (r->role == ROLE_PRIMARY || r->role == ROLE_SECONDARY)) {
+    if (r && r->assigned && (r->status.role == ROLE_PRIMARY || r->status.role == ROLE_SECONDARY)) {
         actor_reply_error (self->self, request, PG__STATUS__INVALID_STATE,
                            "replica %u.%u is a member here already", req->app_id,
                            req->partition_index);
@@ -580,7 +570,7 @@ s_on_add_learner (stub_t *self, msg_t *request)
         r = NULL;
     }
     if (r) {
-        r->role = ROLE_LEARNER;
+        r->status.role = ROLE_LEARNER;
         s_send_config (self, r, &config);
     }
     else
@@ -638,11 +628,8 @@ s_reopen (stub_t *self)
         free (closing);
     }
     free (ready);
-    if (waiting && !self->reopen_scheduled) {
-        msg_t *retry = msg_new_local (&s_kind_reopen, 0, NULL);
-        if (actor_send_after (self->self, 5, &retry))
-            self->reopen_scheduled = true;
-    }
+    if (waiting)
+        actor_wake (self->self, &s_kind_reopen, 5, &self->reopen_scheduled);
 }
 
 //  ---------------------------------------------------------------------------
@@ -735,8 +722,8 @@ s_keep_budget (stub_t *self)
     int64_t now = actor_now_ms (self->self);
     while (u64map_next (self->replicas, &cursor, &id, &value) == 0) {
         replica_t *r = value;
-        if (r->memtable_bytes && now - r->flush_asked_ms >= FLUSH_AGAIN_MS)
-            all [n++] = (sized_t) { r->memtable_bytes, r };
+        if (r->status.memtable_bytes && now - r->flush_asked_ms >= FLUSH_AGAIN_MS)
+            all [n++] = (sized_t) { r->status.memtable_bytes, r };
     }
     qsort (all, n, sizeof *all, s_larger_first);
     uint64_t target = (uint64_t) self->write_budget / 4 * 3;
@@ -802,20 +789,21 @@ s_beacon (stub_t *self)
         Pg__ReplicaReport *report = msg_alloc (msg, sizeof *report);
         if (!report)
             break;
+        r->dirty = false;               //  one meta misses, it asks for all again
         pg__replica_report__init (report);
-        report->app_id = r->app_id;
-        report->partition_index = r->partition;
-        report->ballot = r->ballot;
-        report->state = r->state == PARTITION_ERROR ? PG__REPLICA_STATE__REPLICA_ERROR
-                      : r->state == PARTITION_READY && (r->role != ROLE_PRIMARY || r->serving)
+        report->app_id = r->status.app_id;
+        report->partition_index = r->status.partition;
+        report->ballot = r->status.ballot;
+        report->state = r->status.state == PARTITION_ERROR ? PG__REPLICA_STATE__REPLICA_ERROR
+                      : r->status.state == PARTITION_READY && (r->status.role != ROLE_PRIMARY || r->status.serving)
                       ? PG__REPLICA_STATE__REPLICA_SERVING : PG__REPLICA_STATE__REPLICA_OPENING;
-        report->role = r->role;
-        report->last_committed_decree = r->last_committed;
-        report->last_prepared_decree = r->last_prepared;
-        report->needs_ballot = r->needs_ballot;
-        report->learners = r->nlearners ? msg_alloc (msg, r->nlearners * sizeof (char *)) : NULL;
-        for (size_t k = 0; report->learners && k < r->nlearners; k++)
-            report->learners [report->n_learners++] = msg_strdup (msg, r->learners [k]);
+        report->role = r->status.role;
+        report->last_committed_decree = r->status.last_committed;
+        report->last_prepared_decree = r->status.last_prepared;
+        report->needs_ballot = r->status.needs_ballot;
+        report->learners = r->status.nlearners ? msg_alloc (msg, r->status.nlearners * sizeof (char *)) : NULL;
+        for (size_t k = 0; report->learners && k < r->status.nlearners; k++)
+            report->learners [report->n_learners++] = msg_strdup (msg, r->status.learners [k]);
         req->replicas [req->n_replicas++] = report;
     }
     //  Short of memory for the list, or for sending it: meta misses
@@ -834,9 +822,6 @@ s_beacon (stub_t *self)
         complete = false;
     self->reports_full = !complete;
     self->nclosed = 0;
-    cursor = 0;
-    while (u64map_next (self->replicas, &cursor, &id, &value) == 0)
-        ((replica_t *) value)->dirty = false;
 }
 
 //  A beacon at once, not at the next tick: meta routes clients, or needs
@@ -845,11 +830,7 @@ static void
 s_beacon_now (stub_t *self)
 {
     self->beacon_in_flight = false;
-    if (self->beacon_now_pending)
-        return;
-    msg_t *now = msg_new_local (&s_kind_beacon, 0, NULL);
-    if (now && actor_send (self->self, self->self, &now) == PG__STATUS__OK)
-        self->beacon_now_pending = true;
+    actor_wake (self->self, &s_kind_beacon, 0, &self->beacon_now_pending);
 }
 
 //  Every beacon_ms: the memtable budget, replicas waiting to reopen, a
@@ -882,23 +863,16 @@ s_receive (actor_t *actor, msg_t **msg_p)
         partition_status_t *status = msg_body (msg);
         replica_t *r = u64map_get (self->replicas, s_id (status->app_id, status->partition));
         if (r && r->actor) {
-            bool serving = !r->serving && status->serving;
-            bool role = r->role != status->role;
-            r->dirty |= r->state != status->state || role || r->serving != status->serving
-                     || r->ballot != status->ballot || r->last_committed != status->last_committed
-                     || r->last_prepared != status->last_prepared
-                     || r->needs_ballot != status->needs_ballot || r->nlearners != status->nlearners
-                     || (status->nlearners && memcmp (r->learners, status->learners,
-                                                      status->nlearners * sizeof *r->learners));
-            self->memtable_bytes += status->memtable_bytes - r->memtable_bytes;
-            r->state = status->state;
-            r->role = status->role;
-            r->serving = status->serving;
-            r->ballot = status->ballot;
-            r->last_committed = status->last_committed;
-            r->last_prepared = status->last_prepared;
-            r->needs_ballot = status->needs_ballot;
-            r->memtable_bytes = status->memtable_bytes;
+            bool serving = !r->status.serving && status->serving;
+            bool role = r->status.role != status->role;
+            //  Reports are zeroed whole before they are filled (see
+            //  partition_report): compared whole, memtables apart (meta
+            //  does not hear of them).
+            partition_status_t seen = *status;
+            seen.memtable_bytes = r->status.memtable_bytes;
+            r->dirty |= memcmp (&seen, &r->status, sizeof seen) != 0;
+            self->memtable_bytes += status->memtable_bytes - r->status.memtable_bytes;
+            r->status = *status;
             if (r->open_granted && status->state != PARTITION_OPENING) {
                 r->open_granted = false;
                 self->nopening--;
@@ -910,14 +884,7 @@ s_receive (actor_t *actor, msg_t **msg_p)
                 self->log_failed = true;
                 s_revoke_leases (self);
             }
-            free (r->learners);
-            r->learners = NULL;
-            r->nlearners = 0;
-            if (status->nlearners && (r->learners = malloc (status->nlearners * sizeof *r->learners))) {
-                memcpy (r->learners, status->learners, status->nlearners * sizeof *r->learners);
-                r->nlearners = status->nlearners;
-            }
-            if (r->role == ROLE_INACTIVE && !r->assigned && self->synced)
+            if (r->status.role == ROLE_INACTIVE && !r->assigned && self->synced)
                 s_close (self, r);      //  a learner that gave up
             else
             if (serving || role || status->needs_ballot || status->log_failed)
@@ -944,7 +911,7 @@ s_receive (actor_t *actor, msg_t **msg_p)
         //  Pushed by meta after a change: only meta's, and only for this
         //  process (one for the process that ran here before is stale).
         Pg__BeaconReply *push = msg_body (msg);
-        if ((msg->from_node && strcmp (msg->from_node, self->meta_node))
+        if (msg_from_other (msg, self->meta_node)
         ||  (push->incarnation && push->incarnation != self->incarnation))
             log_info ("a configuration push from %s for incarnation %" PRIx64 " ignored",
                       msg->from_node ? msg->from_node : "here", push->incarnation);
@@ -1065,8 +1032,7 @@ s_fini (actor_t *actor)
     while (self->replicas && u64map_next (self->replicas, &cursor, &id, &value) == 0) {
         replica_t *r = value;
         actor_stop (&r->actor);
-        free (r->learners);
-        free (r);
+            free (r);
     }
     u64map_destroy (&self->replicas);
     cursor = 0;

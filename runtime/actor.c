@@ -460,6 +460,18 @@ actor_sender (actor_t *self, msg_t *msg)
 //  --------------------------------------------------------------------------
 //  Timers, time, randomness
 
+bool
+actor_wake (actor_t *self, const msg_kind_t *kind, int64_t delay_ms, bool *pending)
+{
+    if (*pending)
+        return true;
+    msg_t *msg = msg_new_local (kind, 0, NULL);
+    if (msg)
+        *pending = delay_ms > 0 ? actor_send_after (self, delay_ms, &msg) != 0
+                                : actor_send (self, self, &msg) == PG__STATUS__OK;
+    return *pending;
+}
+
 uint64_t
 actor_send_after (actor_t *self, int64_t delay_ms, msg_t **msg_p)
 {

@@ -192,6 +192,14 @@ int
 uint64_t
     actor_send_after (actor_t *self, int64_t delay_ms, msg_t **msg_p);
 
+//  From the actor's own turn: work that many events ask for, done once. A
+//  bodiless message of `kind` to self after delay_ms (0: behind what is
+//  queued now), unless *pending says one is on its way; sets *pending,
+//  which the handler of `kind` clears. Returns *pending (false: nothing
+//  could be sent; the next call tries again).
+bool
+    actor_wake (actor_t *self, const msg_kind_t *kind, int64_t delay_ms, bool *pending);
+
 //  Cancel a timer; its message will not be delivered. Unknown or already
 //  fired ids are ignored.
 void

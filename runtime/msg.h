@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct msg_t msg_t;
 typedef struct actor_t actor_t;
@@ -110,6 +111,14 @@ static inline bool
 msg_is (const msg_t *self, const void *kind)
 {
     return self->kind == kind;
+}
+
+//  True if the message came over the network from a node other than
+//  `node` (a local one did not): for what only one server may send.
+static inline bool
+msg_from_other (const msg_t *self, const char *node)
+{
+    return self->from_node && strcmp (self->from_node, node) != 0;
 }
 
 //  Name of the message's kind, for logs.

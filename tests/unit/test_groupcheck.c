@@ -130,12 +130,13 @@ s_teardown (void **state)
 static void
 s_queue (fixture_t *f, int i)
 {
-    partition_group_check_t *check;
-    msg_t *msg = msg_new_local (&partition_kind_group_check, sizeof *check, (void **) &check);
-    snprintf (check->node, sizeof check->node, "%s", s_peer);
-    check->app_id = 1;
-    check->partition = (uint32_t) i;
-    check->ballot = 3;
+    partition_group_check_t *body;
+    msg_t *msg = msg_new_local (&partition_kind_group_check, sizeof *body, (void **) &body);
+    snprintf (body->node, sizeof body->node, "%s", s_peer);
+    pg__group_check_request__init (&body->check);
+    body->check.app_id = 1;
+    body->check.partition_index = (uint32_t) i;
+    body->check.ballot = 3;
     assert_int_equal (rt_send (f->a, f->checks_a, &msg), PG__STATUS__OK);
 }
 

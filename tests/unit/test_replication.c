@@ -15,6 +15,7 @@
 #include "common/wiretypes.h"
 #include "common/value.h"
 #include "replica/db.h"
+#include "replica/groupcheck.h"
 #include "replica/logwriter.h"
 #include "replica/mutation.h"
 #include "replica/partition.h"
@@ -44,6 +45,7 @@ typedef struct {
     char *dir;
     db_env_t *env;
     actor_t *log;
+    actor_t *checks;
     actor_t *part;
     partition_limits_t limits;
 } node_t;
@@ -71,6 +73,8 @@ s_node_new (node_t *n, const char *extra)
     logwriter_config_t lc = { path, 1 << 20, LOGWRITER_FSYNC_ALWAYS, 0, 4 };
     n->log = logwriter_spawn (n->rt, &lc);
     assert_non_null (n->log);
+    n->checks = groupcheck_spawn (n->rt);
+    assert_non_null (n->checks);
 }
 
 //  Spawns r.1.0 (standalone: no stub, so a lease forever) in `config`;
@@ -82,7 +86,8 @@ s_node_spawn_with (node_t *n, const partition_config_t *config, actor_t *meta)
     snprintf (path, sizeof path, "%s/r.1.0", n->dir);
     partition_args_t args = {
         .app_id = 1, .partition = 0, .partition_count = 1, .app_name = "t", .dir = path,
-        .log = n->log, .env = n->env, .limits = n->limits, .config = *config, .meta = meta
+        .log = n->log, .env = n->env, .limits = n->limits, .config = *config, .meta = meta,
+        .checks = n->checks
     };
     n->part = partition_spawn (n->rt, &args);
     assert_non_null (n->part);
@@ -128,6 +133,7 @@ s_node_destroy (node_t *n)
 {
     actor_stop (&n->part);
     actor_stop (&n->log);
+    actor_stop (&n->checks);
     rt_destroy (&n->rt);
     db_env_destroy (&n->env);
     testutil_rmdir (n->dir);
