@@ -950,6 +950,11 @@ s_receive (actor_t *actor, msg_t **msg_p)
         s_push (self);
         return;
     }
+    if (msg_is (msg, &meta_kind_cure)) {
+        self->cure_pending = false;
+        meta_cure_run (self);
+        return;
+    }
     if (!msg_is_request (msg))
         return;
     if (msg_is (msg, &pg__beacon_request__descriptor))

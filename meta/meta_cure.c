@@ -36,6 +36,11 @@
 
 #define MAX_DROPS 3
 #define PROPOSAL_RETRY_MS 5000
+//  Upgrades that free learning slots within this long share one cure
+//  sweep (a sweep walks every partition).
+#define CURE_SOON_MS 20
+
+const msg_kind_t meta_kind_cure = { "meta.cure" };
 
 //  ---------------------------------------------------------------------------
 //  Repeated string fields of owned protobuf structs
@@ -509,9 +514,29 @@ s_sweep (meta_t *self, gone_fn *gone, void *ctx, bool find_primary, bool cure)
         meta_push (self);
 }
 
+//  The learners proposed to a node that died or restarted: the process
+//  that was to learn is gone, and a proposal still counted would hold its
+//  partition and one of the node's learning slots for PROPOSAL_RETRY_MS.
+static void
+s_forget_proposals (meta_t *self, const char *address)
+{
+    size_t n = u64map_size (self->proposals), count = 0, cursor = 0;
+    uint64_t *ids = malloc ((n ? n : 1) * sizeof *ids), id;
+    void *value;
+    if (!ids)
+        return;                         //  they expire by themselves
+    while (count < n && u64map_next (self->proposals, &cursor, &id, &value) == 0)
+        if (!strcmp (((proposal_t *) value)->node, address))
+            ids [count++] = id;
+    for (size_t i = 0; i < count; i++)
+        free (u64map_take (self->proposals, ids [i]));
+    free (ids);
+}
+
 void
 meta_cure_restarted (meta_t *self, node_t *node)
 {
+    s_forget_proposals (self, node->address);
     s_sweep (self, s_gone_node, node->address, false, false);
 }
 
@@ -527,8 +552,15 @@ meta_cure_tick (meta_t *self)
             node->alive = false;
             log_warning ("replica server %s missed its beacons for %" PRId64 " ms: dead",
                          node->address, self->node_grace_ms);
+            s_forget_proposals (self, node->address);
         }
     }
+    meta_cure_run (self);
+}
+
+void
+meta_cure_run (meta_t *self)
+{
     bool frozen = s_alive_count (self) < (uint32_t) self->min_live_nodes;
     s_sweep (self, s_gone_dead, NULL, true, !frozen && self->level != PG__META_LEVEL__LEVEL_FREEZED);
 }
@@ -638,6 +670,8 @@ meta_on_update_config (meta_t *self, msg_t *request)
                 req->type == PG__CONFIG_TYPE__CT_REMOVE ? "removed" : "upgraded", req->node,
                 q->ballot);
     s_commit_reply (self, request, next, req->partition_index);
+    if (req->type == PG__CONFIG_TYPE__CT_UPGRADE_TO_SECONDARY)
+        actor_wake (self->self, &meta_kind_cure, CURE_SOON_MS, &self->cure_pending);
 }
 
 void

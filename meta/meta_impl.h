@@ -83,6 +83,7 @@ typedef struct {
     int level;                          //  pg.MetaLevel
     int64_t start_ms;                   //  monotonic, when this meta started
     bool push_pending;                  //  a push to every node is queued
+    bool cure_pending;                  //  a cure is queued (a learner slot freed)
 } meta_t;
 
 static inline uint64_t
@@ -169,6 +170,13 @@ void
 //  primaries for partitions without one and learners where replicas lack.
 void
     meta_cure_tick (meta_t *self);
+
+//  Runs the cure (restores replica counts) now: sent as meta_kind_cure a
+//  moment after a learner became a member, so its node's learning slot
+//  is taken again without waiting for the tick.
+extern const msg_kind_t meta_kind_cure;
+void
+    meta_cure_run (meta_t *self);
 
 void
     meta_on_update_config (meta_t *self, msg_t *request);

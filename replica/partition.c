@@ -87,6 +87,25 @@ partition_lookup (partition_t *self, const char *node, const char *actor)
 //  then): thousands of idle replicas do not each send one a second.
 #define REPORT_AGAIN_MS 10000
 
+//  The memtables change with what is applied and flushed (a flush
+//  RocksDB starts on its own completes a little after the write that
+//  filled it: read again REPORT_AGAIN_MS later at the latest).
+static uint64_t
+s_memtable_bytes (partition_t *self, int64_t now)
+{
+    if (!self->db)
+        return 0;
+    if (self->memtable.db != self->db || self->memtable.applied != self->applied
+    ||  self->memtable.flushed != self->flushed || now - self->memtable.at_ms >= REPORT_AGAIN_MS) {
+        self->memtable.bytes = db_memtable_bytes (self->db);
+        self->memtable.db = self->db;
+        self->memtable.applied = self->applied;
+        self->memtable.flushed = self->flushed;
+        self->memtable.at_ms = now;
+    }
+    return self->memtable.bytes;
+}
+
 void
 partition_report (partition_t *self)
 {
@@ -106,7 +125,7 @@ partition_report (partition_t *self)
     status->last_prepared = self->plist ? plist_contiguous (self->plist) : self->applied;
     status->needs_ballot = self->needs_ballot;
     status->log_failed = self->log_failed;
-    status->memtable_bytes = self->db ? db_memtable_bytes (self->db) : 0;
+    status->memtable_bytes = s_memtable_bytes (self, now);
     status->nlearners = 0;
     for (size_t i = 0; i < self->npeers; i++)
         if (self->peers [i]->learner && status->nlearners < PARTITION_MAX_MEMBERS)
@@ -288,6 +307,8 @@ s_on_durable (partition_t *self, logwriter_durable_t *durable)
         partition_primary_advance (self);
     else
         partition_secondary_advance (self);
+    if (self->role == ROLE_LEARNER)
+        partition_learner_durable (self);
 }
 
 //  ---------------------------------------------------------------------------
@@ -736,7 +757,9 @@ s_busy (partition_t *self)
 //  The next tick, as the first of a new series: a tick of an older one
 //  does nothing (see s_pace).
 //  Idle, as often as the timers it drives allow: a group check per
-//  interval, and a member's silence noticed well within its limit.
+//  interval, when it is due (a tick a little short of it would put it
+//  off a whole tick, stretching the interval towards twice its length),
+//  and a member's silence noticed well within its limit.
 static int64_t
 s_idle_tick_ms (partition_t *self)
 {
@@ -745,6 +768,12 @@ s_idle_tick_ms (partition_t *self)
         ms = self->limits.group_check_ms;
     if (self->limits.prepare_timeout_ms / 2 < ms)
         ms = self->limits.prepare_timeout_ms / 2;
+    if (self->role == ROLE_PRIMARY) {
+        int64_t due = self->last_group_check_ms + self->limits.group_check_ms
+                    - actor_now_ms (self->self);
+        if (due < ms)
+            ms = due;
+    }
     return ms > TICK_MS ? ms : TICK_MS;
 }
 
@@ -1183,7 +1212,7 @@ partition_limits (zconfig_t *config, partition_limits_t *out)
         || config_int (config, "replica/prepare_timeout_ms", 2000, 100, 600000,
                        &out->prepare_timeout_ms)
         || config_int (config, "replica/group_check_ms", 1000, 50, 600000, &out->group_check_ms)
-        || config_int (config, "replica/empty_write_ms", 10000, 100, 3600000, &out->empty_write_ms)
+        || config_int (config, "replica/empty_write_ms", 0, 0, 3600000, &out->empty_write_ms)
         || config_size (config, "replica/learn_keep_bytes", 32 << 20, 0, 1LL << 34,
                         &out->learn_keep_bytes)
         || config_size (config, "replica/learn_chunk_bytes", 1 << 20, 4096, 64 << 20,

@@ -144,6 +144,7 @@ typedef struct {
     uint64_t next_peer_id;
     int64_t last_prepare_ms;
     int64_t last_group_check_ms;
+    uint64_t checked_ballot;            //  the ballot the last group check carried
     uint64_t checkpoint_decree;         //  the last checkpoint made for learners
     char checkpoint_name [128];
     //  Secondary and learner
@@ -156,6 +157,7 @@ typedef struct {
     bool learning;                      //  a learn ask is in flight
     int learn_refusals;                 //  in a row: the primary dropped us
     int64_t learn_retry_ms;
+    bool learn_await_durable;           //  told DONE: ask again once our log is durable
     copy_t *copy;
     //  Counters
     uint64_t writes;
@@ -165,6 +167,14 @@ typedef struct {
     int64_t last_report_ms;
     partition_status_t reported;        //  the last report the stub got
     int64_t reported_ms;
+    //  The memtable size last read, and what it was read at: RocksDB's
+    //  property costs more than the rest of an idle replica's second.
+    struct {
+        uint64_t bytes;
+        const db_t *db;
+        uint64_t applied, flushed;
+        int64_t at_ms;
+    } memtable;
 } partition_t;
 
 //  A user value read for a request: where its bytes are and what holds them.
@@ -400,6 +410,9 @@ void
 
 void
     partition_learner_tick (partition_t *self);
+//  The learner's log became durable further.
+void
+    partition_learner_durable (partition_t *self);
 
 //  Abandons a checkpoint copy in progress.
 void

@@ -299,7 +299,10 @@ s_on_learn_reply (actor_t *actor, msg_t **reply_p, void *arg)
         self->primary_committed = reply->last_committed;
     if (reply->type == PG__LEARN_TYPE__LEARN_DONE) {
         //  The primary asks meta to make us a secondary once our log holds
-        //  what it committed; poll (saying how far we are durable) until.
+        //  what it committed, durably: we say how far it is when the log
+        //  is (entries just learned are on their way to disk), and poll
+        //  meanwhile.
+        self->learn_await_durable = plist_durable (self->plist) < plist_contiguous (self->plist);
         s_retry (self, DONE_POLL_MS);
         return;
     }
@@ -374,6 +377,7 @@ partition_learn (partition_t *self)
     self->learn_term = 0;
     self->learn_signature = rtrand_next (actor_random (self->self)) | 1;
     self->learning = false;
+    self->learn_await_durable = false;
     self->learn_refusals = 0;
     log_info ("%s: learning from %s from decree %" PRIu64, actor_name (self->self),
               self->config.primary, plist_committed (self->plist) + 1);
@@ -395,6 +399,16 @@ partition_learner_term (partition_t *self, uint64_t term)
         plist_truncate (self->plist, plist_committed (self->plist));
     }
     self->learn_term = term;
+}
+
+void
+partition_learner_durable (partition_t *self)
+{
+    if (self->learn_await_durable && !self->learning
+    &&  plist_durable (self->plist) >= plist_contiguous (self->plist)) {
+        self->learn_await_durable = false;
+        s_ask (self);
+    }
 }
 
 void

@@ -9,9 +9,11 @@
     everything we committed, durably, do we ask meta to make it a member:
     so a member never lacks a committed decree, even between meta's change
     and our hearing of it. An error stalls a counting peer until the next
-    tick, which resends from what it acked; a member silent for
-    prepare_timeout_ms is reported to meta, which removes it (a new ballot)
-    so the others can go on; a counting learner that silent stops counting.
+    tick, which resends from what it acked; a member that holds prepares
+    back for prepare_timeout_ms, or answers nothing (no prepare, no group
+    check) for MISSED_CHECKS group checks, is reported to meta, which
+    removes it (a new ballot) so the others can go on; a counting learner
+    silent for prepare_timeout_ms stops counting.
 */
 #include "replica/partition_impl.h"
 #include "replica/learn.h"
@@ -33,6 +35,10 @@
 #define META_RETRY_MS 1000
 #define LEARNER_TIMEOUT_FACTOR 10
 #define MAX_LEARN_ENTRIES 4096
+//  An idle member is judged by its group checks: one lost check (queued
+//  under a ballot that changed before it left, dropped on the way) must
+//  not cost it its place, and a learning round to get it back.
+#define MISSED_CHECKS 3
 
 //  ---------------------------------------------------------------------------
 //  Peers
@@ -169,6 +175,7 @@ s_ask_meta (partition_t *self, peer_t *peer, int type)
 //  Prepares
 
 static void s_on_prepare_reply (actor_t *actor, msg_t **reply_p, void *arg);
+static void s_group_check (partition_t *self);
 
 //  A counting learner whose log holds, durably, everything we committed:
 //  ask meta to make it a member.
@@ -260,10 +267,14 @@ s_on_prepare_reply (actor_t *actor, msg_t **reply_p, void *arg)
         }
         int64_t now = actor_now_ms (actor);
         peer->last_ok_ms = now;
+        //  Progress restarts the wait; nothing left unacked ends it (a
+        //  resend of decrees it had acked set it without moving acked).
         if (body->durable > peer->acked) {
             peer->acked = body->durable;
-            peer->waiting_since_ms = peer->acked >= peer->sent ? 0 : now;
+            peer->waiting_since_ms = now;
         }
+        if (peer->acked >= peer->sent)
+            peer->waiting_since_ms = 0;
         if (body->expected && body->expected <= peer->sent) {
             //  It misses a decree, or holds another history's entry
             //  before it (it was behind when we took over, or a prepare
@@ -395,6 +406,14 @@ partition_primary_members (partition_t *self)
     s_pump_all (self);
     partition_primary_advance (self);
     partition_report (self);
+    //  A new configuration is checked at once: members hear of the ballot
+    //  now rather than a check interval later, and checks queued under
+    //  the old one (refused as stale) do not leave them looking silent.
+    if (self->checked_ballot != self->ballot) {
+        self->checked_ballot = self->ballot;
+        self->last_group_check_ms = actor_now_ms (self->self);
+        s_group_check (self);
+    }
 }
 
 void
@@ -468,13 +487,20 @@ partition_primary_tick (partition_t *self)
     int64_t now = actor_now_ms (self->self);
     if (self->untracked)
         partition_primary_members (self);
+    //  A member that answers nothing is silent past MISSED_CHECKS checks
+    //  (at least the prepare timeout).
+    int64_t quiet_limit = MISSED_CHECKS * self->limits.group_check_ms;
+    if (quiet_limit < self->limits.prepare_timeout_ms)
+        quiet_limit = self->limits.prepare_timeout_ms;
     for (size_t i = 0; i < self->npeers;) {
         peer_t *peer = self->peers [i];
         //  Silent: no answer, or answers that acknowledge nothing new while
         //  prepares wait (a peer that replies but cannot take them).
-        int64_t silent = now - peer->last_ok_ms;
-        if (peer->waiting_since_ms && now - peer->waiting_since_ms > silent)
-            silent = now - peer->waiting_since_ms;
+        int64_t quiet = now - peer->last_ok_ms;
+        if (peer->acked >= peer->sent)
+            peer->waiting_since_ms = 0; //  resent from what it acked: nothing waits
+        int64_t held = peer->waiting_since_ms ? now - peer->waiting_since_ms : 0;
+        int64_t silent = held > quiet ? held : quiet;
         //  A counting learner holds commits back like a member: silent
         //  that long, it is dropped (it is no member meta could remove),
         //  unless we asked meta to upgrade it and meta did not say no: it
@@ -491,7 +517,9 @@ partition_primary_tick (partition_t *self)
             partition_primary_advance (self);
             continue;
         }
-        if (!peer->learner && silent > self->limits.prepare_timeout_ms)
+        if (!peer->learner && (held > self->limits.prepare_timeout_ms || quiet > quiet_limit))
+            log_notice ("DEBUG %s: %s held %lld quiet %lld acked %llu sent %llu committed %llu last %llu stalled %d", actor_name (self->self), peer->node, (long long) held, (long long) quiet, (unsigned long long) peer->acked, (unsigned long long) peer->sent, (unsigned long long) plist_committed (self->plist), (unsigned long long) plist_last (self->plist), peer->stalled);
+        if (!peer->learner && (held > self->limits.prepare_timeout_ms || quiet > quiet_limit))
             s_ask_meta (self, peer, PG__CONFIG_TYPE__CT_REMOVE);
         if (peer->stalled) {
             //  Resend from what it acked, or from our commit point: below
@@ -511,7 +539,7 @@ partition_primary_tick (partition_t *self)
         self->last_group_check_ms = now;
         s_group_check (self);
     }
-    if (self->serving && self->ballot <= self->led_ballot
+    if (self->limits.empty_write_ms && self->serving && self->ballot <= self->led_ballot
     &&  now - self->last_prepare_ms >= self->limits.empty_write_ms
     &&  (!self->open || !self->open->nops)
     &&  plist_last (self->plist) == plist_committed (self->plist))

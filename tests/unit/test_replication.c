@@ -671,11 +671,13 @@ s_scripted_primary (actor_t *self, msg_t **msg_p)
 
 static const actor_ops_t s_scripted_ops = { "scripted-primary", NULL, s_scripted_primary, NULL };
 
+//  Asked three times: for entries, then (DONE) with its log not durable
+//  yet, then once it is; its next ask is a poll, DONE_POLL_MS later.
 static bool
-s_asked_twice (void *ctx)
+s_asked_thrice (void *ctx)
 {
     (void) ctx;
-    return atomic_load (&s_learn_asks) >= 2;
+    return atomic_load (&s_learn_asks) >= 3;
 }
 
 static void
@@ -692,7 +694,7 @@ test_learner_drops_an_old_ballots_entries (void **state)
     snprintf (learner.primary, sizeof learner.primary, "%s", s_primary_node);
     s_node_spawn (&p.b, &learner);
     //  It learned decrees 1 (committed) and 2 (k = old, not committed).
-    assert_true (testutil_wait (s_asked_twice, NULL, 10000));
+    assert_true (testutil_wait (s_asked_thrice, NULL, 10000));
     //  The primary now leads at ballot 3, where decree 2 is k = new; its
     //  first word to the learner is a prepare of decree 3, committing 3.
     atomic_store (&s_phase, 2);
@@ -751,7 +753,7 @@ test_learner_ignores_an_older_terms_late_answer (void **state)
     partition_config_t learner = { .ballot = 1, .role = ROLE_LEARNER, .max_replica_count = 3 };
     snprintf (learner.primary, sizeof learner.primary, "%s", s_primary_node);
     s_node_spawn (&p.b, &learner);
-    assert_true (testutil_wait (s_asked_twice, NULL, 10000));
+    assert_true (testutil_wait (s_asked_thrice, NULL, 10000));
     //  Its next learn request (a poll) stays unanswered.
     atomic_store (&s_hold_learn, true);
     assert_true (testutil_wait (s_learn_is_held, NULL, 10000));
