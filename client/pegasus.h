@@ -492,6 +492,29 @@ int
 int
     pegasus_get_meta_level (const char *meta_servers, pegasus_meta_level_t *out, int timeout_ms);
 
+//  What one replica server holds and what it costs.
+typedef struct {
+    char node [256];
+    char version [32];
+    int64_t start_ms;                   //  wall clock, ms since the epoch
+    uint32_t replicas;                  //  all of them, by state below
+    uint32_t primaries, secondaries, learners, opening, inactive;
+    uint64_t rss_bytes;                 //  the process's resident memory; 0: unknown
+    uint64_t memtable_bytes;            //  every replica's memtables
+    uint64_t write_budget_bytes;        //  replica/write_budget
+    uint64_t block_cache_bytes;         //  shared block cache in use (data, index, filters)
+    uint64_t block_cache_pinned_bytes;
+    uint64_t block_cache_capacity;      //  replica/block_cache
+    bool disk_known;                    //  false: the server could not measure its disk
+    uint64_t replica_disk_bytes;        //  allocated on disk, every replica's directory
+    uint32_t replica_dirs;
+    uint64_t log_disk_bytes;            //  the shared log
+} pegasus_server_info_t;
+
+//  Asks the replica server at node (host:port) directly, not meta.
+int
+    pegasus_server_info (const char *node, pegasus_server_info_t *out, int timeout_ms);
+
 #ifdef __cplusplus
 }
 #endif

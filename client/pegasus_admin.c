@@ -1,6 +1,8 @@
-/*  pegasus_admin: the administration calls: they talk to meta only. */
+/*  pegasus_admin: the administration calls: they talk to meta, but for
+    server_info, which asks a replica server. */
 #include "client/pegasus_impl.h"
 #include "meta.pb-c.h"
+#include "replica.pb-c.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,4 +287,57 @@ pegasus_get_meta_level (const char *meta, pegasus_meta_level_t *out, int timeout
     void *body;
     msg_t *request = msg_new (&pg__get_meta_level_request__descriptor, &body);
     return s_level (meta, request, out, timeout_ms);
+}
+
+int
+pegasus_server_info (const char *node, pegasus_server_info_t *out, int timeout_ms)
+{
+    if (!node || !strchr (node, ':') || strlen (node) >= sizeof out->node || !out)
+        return pegasus_fail (PEGASUS_INVALID_ARGUMENT, "give a replica server as host:port");
+    rt_t *rt = pegasus_runtime_acquire ();
+    if (!rt)
+        return pegasus_fail (PEGASUS_INTERNAL, "cannot start the client runtime");
+    char address [300];
+    snprintf (address, sizeof address, "%s/stub", node);
+    actor_t *stub = rt_lookup (rt, address);
+    msg_t *request = stub ? msg_new (&pg__server_info_query__descriptor, NULL) : NULL, *reply = NULL;
+    int rc = !stub ? PEGASUS_INVALID_ARGUMENT
+           : !request ? PEGASUS_INTERNAL
+           : rt_call (rt, stub, &request, timeout_ms > 0 ? timeout_ms : 10000, &reply);
+    actor_unref (&stub);
+    msg_destroy (&request);
+    if (rc == PEGASUS_OK && !msg_is (reply, &pg__server_info_reply__descriptor))
+        rc = PEGASUS_BAD_MESSAGE;
+    if (rc != PEGASUS_OK) {
+        pegasus_fail (rc, "%s: %s", node, reply && *msg_error (reply) ? msg_error (reply)
+                                          : rc == PEGASUS_INVALID_ARGUMENT ? "not a host:port"
+                                          : pegasus_status_name (rc));
+        msg_destroy (&reply);
+        pegasus_runtime_release ();
+        return rc;
+    }
+    const Pg__ServerInfoReply *b = msg_body (reply);
+    memset (out, 0, sizeof *out);
+    snprintf (out->node, sizeof out->node, "%s", b->node);
+    snprintf (out->version, sizeof out->version, "%s", b->version);
+    out->start_ms = b->start_ms;
+    out->replicas = b->replicas;
+    out->primaries = b->primaries;
+    out->secondaries = b->secondaries;
+    out->learners = b->learners;
+    out->opening = b->opening;
+    out->inactive = b->inactive;
+    out->rss_bytes = b->rss_bytes;
+    out->memtable_bytes = b->memtable_bytes;
+    out->write_budget_bytes = b->write_budget_bytes;
+    out->block_cache_bytes = b->block_cache_bytes;
+    out->block_cache_pinned_bytes = b->block_cache_pinned_bytes;
+    out->block_cache_capacity = b->block_cache_capacity;
+    out->disk_known = b->disk_known;
+    out->replica_disk_bytes = b->replica_disk_bytes;
+    out->replica_dirs = b->replica_dirs;
+    out->log_disk_bytes = b->log_disk_bytes;
+    msg_destroy (&reply);
+    pegasus_runtime_release ();
+    return PEGASUS_OK;
 }

@@ -40,6 +40,8 @@ static const command_t s_commands [] = {
     { "use", "use <table>", "run the data commands below on this table", shell_cmd_use },
     { "actors", "actors [host:port]", "a node's actors, mailbox depths and message counts",
       shell_cmd_actors },
+    { "server_info", "server_info [host:port]",
+      "what replica servers hold and cost: replicas, memory, disk", shell_cmd_server_info },
     { "set", "set <hash_key> <sort_key> <value> [ttl_seconds]", "write a record", shell_cmd_set },
     { "get", "get <hash_key> <sort_key>", "read a record", shell_cmd_get },
     { "del", "del <hash_key> <sort_key>", "delete a record", shell_cmd_del },

@@ -53,6 +53,7 @@ int shell_cmd_propose (shell_t *self, int argc, char **argv);
 int shell_cmd_set_meta_level (shell_t *self, int argc, char **argv);
 int shell_cmd_get_meta_level (shell_t *self, int argc, char **argv);
 int shell_cmd_actors (shell_t *self, int argc, char **argv);
+int shell_cmd_server_info (shell_t *self, int argc, char **argv);
 int shell_cmd_set (shell_t *self, int argc, char **argv);
 int shell_cmd_get (shell_t *self, int argc, char **argv);
 int shell_cmd_del (shell_t *self, int argc, char **argv);

@@ -80,7 +80,9 @@ wiretypes_register (void)
         &pg__checkpoint_file__descriptor,
         &pg__learn_reply__descriptor,
         &pg__file_chunk_request__descriptor,
-        &pg__file_chunk_reply__descriptor
+        &pg__file_chunk_reply__descriptor,
+        &pg__server_info_query__descriptor,
+        &pg__server_info_reply__descriptor
     };
     for (size_t i = 0; i < sizeof types / sizeof types [0]; i++)
         if (types_register (types [i]))

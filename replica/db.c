@@ -356,6 +356,14 @@ db_memtable_bytes (db_t *self)
     return bytes;
 }
 
+void
+db_env_cache_stats (db_env_t *self, db_cache_stats_t *out)
+{
+    out->usage = rocksdb_cache_get_usage (self->cache);
+    out->pinned = rocksdb_cache_get_pinned_usage (self->cache);
+    out->capacity = rocksdb_cache_get_capacity (self->cache);
+}
+
 int
 db_checkpoint (db_t *self, const char *path)
 {

@@ -114,4 +114,16 @@ int
 uint64_t
     db_memtable_bytes (db_t *self);
 
+//  The node's shared block cache: bytes in use (data, index and filter
+//  blocks of every instance), of which pinned, and its capacity. Safe
+//  from any thread.
+typedef struct {
+    uint64_t usage;
+    uint64_t pinned;
+    uint64_t capacity;
+} db_cache_stats_t;
+
+void
+    db_env_cache_stats (db_env_t *self, db_cache_stats_t *out);
+
 #endif

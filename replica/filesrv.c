@@ -1,5 +1,6 @@
 /*  filesrv: see filesrv.h. */
 #include "replica/filesrv.h"
+#include "replica/diskuse.h"
 #include "replica/rmtree.h"
 #include "common/crc.h"
 #include "runtime/log.h"
@@ -98,6 +99,30 @@ s_sweep (actor_t *actor, filesrv_t *self)
         closedir (dir);
 }
 
+const msg_kind_t filesrv_kind_du = { "files.du" };
+
+static void
+s_du (actor_t *actor, msg_t *request)
+{
+    const filesrv_du_t *asked = msg_body (request);
+    filesrv_du_t *out;
+    msg_t *reply = msg_new_local (&filesrv_kind_du, sizeof *out, (void **) &out);
+    if (!reply) {
+        actor_reply_error (actor, request, PG__STATUS__INTERNAL, "out of memory");
+        return;
+    }
+    memset (out, 0, sizeof *out);
+    for (size_t i = 0; i < FILESRV_DU_PATHS; i++) {
+        if (!*asked->paths [i])
+            continue;
+        if (diskuse (asked->paths [i], &out->bytes [i], &out->children [i])) {
+            log_warning ("files: cannot measure %s: %s", asked->paths [i], strerror (errno));
+            out->status = -1;
+        }
+    }
+    actor_reply (actor, request, &reply);
+}
+
 static void
 s_receive (actor_t *actor, msg_t **msg_p)
 {
@@ -108,6 +133,9 @@ s_receive (actor_t *actor, msg_t **msg_p)
     else
     if (msg_is (msg, &pg__file_chunk_request__descriptor) && msg_is_request (msg))
         s_on_chunk (actor, self, msg);
+    else
+    if (msg_is (msg, &filesrv_kind_du) && msg_is_request (msg))
+        s_du (actor, msg);
     else
     if (msg_is_request (msg))
         actor_reply_error (actor, msg, PG__STATUS__INVALID_ARGUMENT, "files does not handle %s",

@@ -1,4 +1,5 @@
 /*  stub: see stub.h. */
+#include "config.h"
 #include "replica/stub.h"
 #include "replica/db.h"
 #include "replica/filesrv.h"
@@ -29,6 +30,8 @@ static const msg_kind_t s_kind_reopen = { "stub.reopen" };
 
 #define CLOSING_WAIT_MS 10000
 #define FULL_SYNC_MS 30000
+//  A walk of thousands of replica directories takes well under a second.
+#define DU_TIMEOUT_MS 10000
 
 typedef struct {
     actor_t *actor;
@@ -846,6 +849,111 @@ s_tick (stub_t *self)
     s_beacon (self);
 }
 
+//  ---------------------------------------------------------------------------
+//  server_info: counts and memory from here, disk from "files" (a walk
+//  that blocks)
+
+//  Resident bytes of this process; 0 where /proc does not tell.
+static uint64_t
+s_rss_bytes (void)
+{
+    FILE *f = fopen ("/proc/self/statm", "r");
+    unsigned long long size = 0, resident = 0;
+    int n = f ? fscanf (f, "%llu %llu", &size, &resident) : 0;
+    if (f)
+        fclose (f);
+    long page = sysconf (_SC_PAGESIZE);
+    return n == 2 && page > 0 ? (uint64_t) resident * (uint64_t) page : 0;
+}
+
+//  A server_info request waiting for the walk, with its answer.
+typedef struct {
+    msg_t *request;
+    msg_t *reply;
+} info_wait_t;
+
+static void
+s_on_du (actor_t *actor, msg_t **reply_p, void *arg)
+{
+    info_wait_t *wait = arg;
+    Pg__ServerInfoReply *body = msg_body (wait->reply);
+    const filesrv_du_t *du = msg_body (*reply_p);
+    if (msg_status (*reply_p) == PG__STATUS__OK && msg_is (*reply_p, &filesrv_kind_du)
+    &&  du->status == 0) {
+        body->disk_known = true;
+        body->replica_disk_bytes = du->bytes [0];
+        body->replica_dirs = (uint32_t) du->children [0];
+        body->log_disk_bytes = du->bytes [1];
+    }
+    actor_reply (actor, wait->request, &wait->reply);
+    msg_destroy (&wait->request);
+    free (wait);
+}
+
+static void
+s_on_server_info (stub_t *self, msg_t **msg_p)
+{
+    Pg__ServerInfoReply *body;
+    msg_t *reply = msg_new (&pg__server_info_reply__descriptor, (void **) &body);
+    if (!reply) {
+        actor_reply_error (self->self, *msg_p, PG__STATUS__INTERNAL, "out of memory");
+        return;
+    }
+    body->node = msg_strdup (reply, rt_node (actor_rt (self->self)));
+    body->version = msg_strdup (reply, PACKAGE_VERSION);
+    body->start_ms = self->start_ms;
+    size_t cursor = 0;
+    uint64_t id;
+    void *value;
+    while (u64map_next (self->replicas, &cursor, &id, &value) == 0) {
+        const partition_status_t *s = &((replica_t *) value)->status;
+        body->replicas++;
+        if (s->state == PARTITION_OPENING)
+            body->opening++;
+        else
+        if (s->role == ROLE_PRIMARY)
+            body->primaries++;
+        else
+        if (s->role == ROLE_SECONDARY)
+            body->secondaries++;
+        else
+        if (s->role == ROLE_LEARNER)
+            body->learners++;
+        else
+            body->inactive++;
+    }
+    body->rss_bytes = s_rss_bytes ();
+    body->memtable_bytes = self->memtable_bytes;
+    body->write_budget_bytes = (uint64_t) self->write_budget;
+    db_cache_stats_t cache;
+    db_env_cache_stats (self->env, &cache);
+    body->block_cache_bytes = cache.usage;
+    body->block_cache_pinned_bytes = cache.pinned;
+    body->block_cache_capacity = cache.capacity;
+    filesrv_du_t *du;
+    msg_t *ask = msg_new_local (&filesrv_kind_du, sizeof *du, (void **) &du);
+    if (ask) {
+        memset (du, 0, sizeof *du);
+        snprintf (du->paths [0], sizeof du->paths [0], "%s", self->replica_dir);
+        snprintf (du->paths [1], sizeof du->paths [1], "%s", self->log_dir);
+    }
+    info_wait_t *wait = ask ? calloc (1, sizeof *wait) : NULL;
+    if (wait) {
+        wait->request = *msg_p;
+        wait->reply = reply;
+        if (actor_ask (self->self, self->files, &ask, DU_TIMEOUT_MS, s_on_du, wait)
+            == PG__STATUS__OK) {
+            *msg_p = NULL;
+            return;
+        }
+    }
+    free (wait);
+    msg_destroy (&ask);
+    actor_reply (self->self, *msg_p, &reply);      //  without the disk figures
+}
+
+//  ---------------------------------------------------------------------------
+
 static void
 s_receive (actor_t *actor, msg_t **msg_p)
 {
@@ -924,6 +1032,9 @@ s_receive (actor_t *actor, msg_t **msg_p)
         s_on_add_learner (self, msg);
         s_open_grant (self);
     }
+    else
+    if (msg_is (msg, &pg__server_info_query__descriptor) && msg_is_request (msg))
+        s_on_server_info (self, msg_p);
     else
     if (msg_is_request (msg))
         actor_reply_error (actor, msg, PG__STATUS__INVALID_ARGUMENT, "stub does not handle %s",

@@ -2,7 +2,11 @@
     partitions x 3 replicas is created on three servers while another
     table takes writes and reads. Every request of the other table
     succeeds, no server is declared dead, the new table serves within a
-    bound; then, idle, the other table still answers at once. */
+    bound, and no configuration changed but to add each replica once (a
+    member that looked silent under the load was removed and learned
+    again, over and over, before); then, idle, the other table still
+    answers at once; then one server is killed and restarted, and every
+    partition is whole again within a bound, as server_info shows. */
 #include "client/pegasus.h"
 #include "tests/minicluster.h"
 #include "tests/testutil.h"
@@ -20,6 +24,10 @@
 
 #define BIG_PARTITIONS 256
 #define SERVE_BOUND_MS 90000            //  the goal is 60 s; sanitizer builds run slower
+#define RESTART_BOUND_MS 60000          //  the goal is 30 s; likewise
+//  A created partition's configurations: its primary (1), then each of
+//  its two secondaries added (2, 3).
+#define CREATED_BALLOT 3
 
 typedef struct {
     const char *meta;
@@ -58,19 +66,58 @@ s_load (void *arg)
     return NULL;
 }
 
+//  What teardown stops even when an assertion cut the test short.
+typedef struct {
+    minicluster_t *cluster;
+    load_t load;
+    pthread_t thread;
+    bool loading;
+} fixture_t;
+
+static fixture_t s_fixture;
+
+static void
+s_load_start (fixture_t *f)
+{
+    atomic_store (&f->load.stop, false);
+    atomic_store (&f->load.ops, 0);
+    assert_int_equal (pthread_create (&f->thread, NULL, s_load, &f->load), 0);
+    f->loading = true;
+}
+
+static void
+s_load_stop (fixture_t *f)
+{
+    if (!f->loading)
+        return;
+    atomic_store (&f->load.stop, true);
+    pthread_join (f->thread, NULL);
+    f->loading = false;
+}
+
+static int
+s_teardown (void **state)
+{
+    (void) state;
+    s_load_stop (&s_fixture);
+    minicluster_stop (&s_fixture.cluster);
+    return 0;
+}
+
 static void
 test_big_create_keeps_the_other_table_serving (void **state)
 {
     (void) state;
-    minicluster_t *cluster = minicluster_start (3, NULL);
+    fixture_t *f = &s_fixture;
+    minicluster_t *cluster = f->cluster = minicluster_start (3, NULL);
     assert_non_null (cluster);
     uint32_t app_id;
     assert_int_equal (pegasus_create_table (cluster->meta, "t", 8, 3, &app_id, 10000), PEGASUS_OK);
     assert_int_equal (pegasus_wait_table_ready (cluster->meta, "t", 30000), PEGASUS_OK);
 
-    load_t load = { .meta = cluster->meta };
-    pthread_t thread;
-    assert_int_equal (pthread_create (&thread, NULL, s_load, &load), 0);
+    load_t *load = &f->load;
+    load->meta = cluster->meta;
+    s_load_start (f);
     usleep (500000);
     int64_t start = testutil_now_ms ();
     assert_int_equal (pegasus_create_table (cluster->meta, "big", BIG_PARTITIONS, 3, &app_id, 10000),
@@ -78,15 +125,14 @@ test_big_create_keeps_the_other_table_serving (void **state)
     int rc = pegasus_wait_table_ready (cluster->meta, "big", SERVE_BOUND_MS);
     int64_t took = testutil_now_ms () - start;
     usleep (1000000);
-    atomic_store (&load.stop, true);
-    pthread_join (thread, NULL);
+    s_load_stop (f);
     print_message ("big (%d x 3) served %lld ms after create; t: %ld requests, %ld failed%s%s\n",
-                   BIG_PARTITIONS, (long long) took, atomic_load (&load.ops),
-                   atomic_load (&load.failures), atomic_load (&load.failures) ? ", first: " : "",
-                   load.first_failure);
+                   BIG_PARTITIONS, (long long) took, atomic_load (&load->ops),
+                   atomic_load (&load->failures), atomic_load (&load->failures) ? ", first: " : "",
+                   load->first_failure);
     assert_int_equal (rc, PEGASUS_OK);
-    assert_true (atomic_load (&load.ops) > 0);
-    assert_int_equal (atomic_load (&load.failures), 0);
+    assert_true (atomic_load (&load->ops) > 0);
+    assert_int_equal (atomic_load (&load->failures), 0);
 
     //  No server was declared dead, nor did any miss meta's replies.
     char path [4200];
@@ -101,23 +147,62 @@ test_big_create_keeps_the_other_table_serving (void **state)
         assert_string_equal (nodes [i].status, "ALIVE");
     free (nodes);
 
+    //  Each partition was configured three times, no more: no primary
+    //  found a member silent and had meta remove it.
+    assert_int_equal (testutil_count_lines (path, ": removed "), 0);
+    pegasus_table_t table;
+    pegasus_partition_t *parts = NULL;
+    assert_int_equal (pegasus_describe_table (cluster->meta, "big", &table, &parts, &count, 5000),
+                      PEGASUS_OK);
+    assert_int_equal (count, BIG_PARTITIONS);
+    for (size_t i = 0; i < count; i++)
+        assert_int_equal (parts [i].ballot, CREATED_BALLOT);
+    free (parts);
+
     //  Idle with its replicas, the cluster still answers at once.
-    atomic_store (&load.stop, false);
-    atomic_store (&load.ops, 0);
-    assert_int_equal (pthread_create (&thread, NULL, s_load, &load), 0);
+    s_load_start (f);
     usleep (2000000);
-    atomic_store (&load.stop, true);
-    pthread_join (thread, NULL);
-    assert_true (atomic_load (&load.ops) > 0);
-    assert_int_equal (atomic_load (&load.failures), 0);
-    minicluster_stop (&cluster);
+    s_load_stop (f);
+    assert_true (atomic_load (&load->ops) > 0);
+    assert_int_equal (atomic_load (&load->failures), 0);
+
+    //  A server holding a replica of every partition dies and comes back:
+    //  meta takes it out of them all and adds it back, learning.
+    minicluster_kill (cluster, 1);
+    assert_int_equal (minicluster_restart (cluster, 1), 0);
+    start = testutil_now_ms ();
+    usleep (500000);                    //  meta hears of the new process first
+    assert_int_equal (pegasus_wait_table_ready (cluster->meta, "big", RESTART_BOUND_MS), PEGASUS_OK);
+    print_message ("restarted server whole again in %lld ms\n",
+                   (long long) (testutil_now_ms () - start));
+    assert_int_equal (pegasus_wait_table_ready (cluster->meta, "t", 10000), PEGASUS_OK);
+
+    //  Each server holds one replica of every partition, and says what
+    //  they cost.
+    for (int i = 1; i <= 3; i++) {
+        pegasus_server_info_t info;
+        assert_int_equal (pegasus_server_info (cluster->addresses [i], &info, 10000), PEGASUS_OK);
+        print_message ("%s: %u replicas, rss %llu KiB, replicas' disk %llu KiB in %u dirs\n",
+                       info.node, info.replicas, (unsigned long long) info.rss_bytes >> 10,
+                       (unsigned long long) info.replica_disk_bytes >> 10, info.replica_dirs);
+        assert_string_equal (info.node, cluster->addresses [i]);
+        assert_int_equal (info.replicas, BIG_PARTITIONS + 8);
+        assert_int_equal (info.primaries + info.secondaries, BIG_PARTITIONS + 8);
+        assert_true (info.rss_bytes > 0);
+        assert_true (info.block_cache_capacity > 0);
+        assert_true (info.disk_known);
+        assert_true (info.replica_dirs >= BIG_PARTITIONS + 8);
+        assert_true (info.replica_disk_bytes > 0 && info.log_disk_bytes > 0);
+    }
+    pegasus_server_info_t info;
+    assert_int_equal (pegasus_server_info (cluster->meta, &info, 5000), PEGASUS_NO_ACTOR);
 }
 
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test (test_big_create_keeps_the_other_table_serving),
+        cmocka_unit_test_teardown (test_big_create_keeps_the_other_table_serving, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
