@@ -499,6 +499,7 @@ typedef struct {
     int64_t start_ms;                   //  wall clock, ms since the epoch
     uint32_t replicas;                  //  all of them, by state below
     uint32_t primaries, secondaries, learners, opening, inactive;
+    uint32_t failed;                    //  stopped on an error (see the server's log)
     uint64_t rss_bytes;                 //  the process's resident memory; 0: unknown
     uint64_t memtable_bytes;            //  every replica's memtables
     uint64_t write_budget_bytes;        //  replica/write_budget

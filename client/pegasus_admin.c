@@ -327,6 +327,7 @@ pegasus_server_info (const char *node, pegasus_server_info_t *out, int timeout_m
     out->learners = b->learners;
     out->opening = b->opening;
     out->inactive = b->inactive;
+    out->failed = b->failed;
     out->rss_bytes = b->rss_bytes;
     out->memtable_bytes = b->memtable_bytes;
     out->write_budget_bytes = b->write_budget_bytes;

@@ -30,8 +30,9 @@ s_print (shell_t *self, const pegasus_server_info_t *info)
     char a [32], b [32], c [32];
     uint64_t per = info->replicas ? info->replicas : 1;
     fprintf (self->out, "%s: pegasus %s, %u replicas (%u primary, %u secondary, %u learner, "
-             "%u opening, %u inactive)\n", info->node, info->version, info->replicas,
-             info->primaries, info->secondaries, info->learners, info->opening, info->inactive);
+             "%u opening, %u inactive, %u failed)\n", info->node, info->version, info->replicas,
+             info->primaries, info->secondaries, info->learners, info->opening, info->inactive,
+             info->failed);
     if (info->rss_bytes)
         fprintf (self->out, "  memory:      %s resident, %s per replica\n",
                  s_size (info->rss_bytes, a, sizeof a), s_size (info->rss_bytes / per, b, sizeof b));
@@ -67,8 +68,9 @@ shell_cmd_server_info (shell_t *self, int argc, char **argv)
         s_print (self, &info);
         return 0;
     }
-    //  Every replica server meta knows; one that does not answer is said
-    //  so, and the others still shown.
+    //  Every live replica server meta knows (one it thinks dead would
+    //  cost a whole timeout); one that does not answer is said so, and
+    //  the others still shown.
     pegasus_node_t *nodes;
     size_t count;
     int rc = pegasus_list_nodes (self->meta, &nodes, &count, self->timeout_ms);
@@ -77,6 +79,10 @@ shell_cmd_server_info (shell_t *self, int argc, char **argv)
     int status = 0;
     size_t failed = 0;
     for (size_t i = 0; i < count; i++) {
+        if (!nodes [i].alive) {
+            fprintf (self->out, "%s: %s to meta, not asked\n", nodes [i].address, nodes [i].status);
+            continue;
+        }
         rc = pegasus_server_info (nodes [i].address, &info, self->timeout_ms);
         if (rc == PEGASUS_OK)
             s_print (self, &info);

@@ -1161,7 +1161,7 @@ meta_spawn (rt_t *rt, zconfig_t *config)
     ||  meta_timing (config, &args.node_grace_ms, &args.lease_ms)
     ||  config_int (config, "meta/min_live_nodes", 1, 1, 10000, &args.min_live_nodes)
     ||  config_int (config, "meta/learn_timeout_ms", 30000, 1000, 3600000, &args.learn_timeout_ms)
-    ||  config_int (config, "meta/max_learning_per_node", 16, 1, 100000, &args.max_learning)
+    ||  config_int (config, "meta/max_learning_per_node", 8, 1, 100000, &args.max_learning)
     ||  wiretypes_register ())
         return NULL;
     const char *data_dir = config_str (config, "node/data_dir", ".");

@@ -18,17 +18,19 @@ s_allocated (const struct stat *st)
     return (uint64_t) st->st_blocks * 512;
 }
 
-//  Adds what the directory open as fd holds; closes fd.
-static void
+//  Adds what the directory open as fd holds; closes fd. -1 if a directory
+//  could not be read to its end (the sum is short).
+static int
 s_walk (int fd, int depth, uint64_t *bytes, uint64_t *children)
 {
     DIR *dir = fdopendir (fd);
     if (!dir) {
         close (fd);
-        return;
+        return -1;
     }
+    int rc = 0;
     struct dirent *entry;
-    while ((entry = readdir (dir))) {
+    while ((errno = 0, entry = readdir (dir))) {
         if (!strcmp (entry->d_name, ".") || !strcmp (entry->d_name, ".."))
             continue;
         struct stat st;
@@ -40,11 +42,14 @@ s_walk (int fd, int depth, uint64_t *bytes, uint64_t *children)
         if (S_ISDIR (st.st_mode) && depth < MAX_DEPTH) {
             int sub = openat (dirfd (dir), entry->d_name,
                               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (sub >= 0)
-                s_walk (sub, depth + 1, bytes, NULL);
+            if (sub >= 0 && s_walk (sub, depth + 1, bytes, NULL))
+                rc = -1;
         }
     }
+    if (errno)
+        rc = -1;
     closedir (dir);
+    return rc;
 }
 
 int
@@ -53,8 +58,10 @@ diskuse (const char *path, uint64_t *bytes, uint64_t *children)
     *bytes = 0;
     if (children)
         *children = 0;
+    //  The top is followed: an operator may link the log or the replicas
+    //  to another disk. Links below it are not (no loops, no double counts).
     struct stat st;
-    if (lstat (path, &st))
+    if (stat (path, &st))
         return -1;
     *bytes = s_allocated (&st);
     if (!S_ISDIR (st.st_mode))
@@ -62,6 +69,5 @@ diskuse (const char *path, uint64_t *bytes, uint64_t *children)
     int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    s_walk (fd, 1, bytes, children);
-    return 0;
+    return s_walk (fd, 1, bytes, children);
 }

@@ -7,10 +7,11 @@
 
 #include <stdint.h>
 
-//  Bytes allocated under path (itself included; symbolic links are not
-//  followed), and how many entries sit directly inside it. 0, or -1 with
-//  errno set if path itself cannot be read (entries that vanish during
-//  the walk are skipped: replicas open and close meanwhile).
+//  Bytes allocated under path (itself included, followed if a symbolic
+//  link; links below it are not followed), and how many entries sit
+//  directly inside it. 0, or -1 with errno set if path or a directory
+//  under it cannot be read (the sum is then short). Entries that vanish
+//  during the walk are skipped: replicas open and close meanwhile.
 int
     diskuse (const char *path, uint64_t *bytes, uint64_t *children);
 

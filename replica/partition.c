@@ -1198,7 +1198,7 @@ partition_spawn (rt_t *rt, const partition_args_t *args)
 int
 partition_limits (zconfig_t *config, partition_limits_t *out)
 {
-    return config_size (config, "replica/max_write_bytes", 1 << 20, 1024, 1LL << 30,
+    if (config_size (config, "replica/max_write_bytes", 1 << 20, 1024, 1LL << 30,
                         &out->max_write_bytes)
         || config_int (config, "replica/max_kv_count", 10000, 1, 10000000, &out->max_kv_count)
         || config_size (config, "replica/max_kv_size", 4 << 20, 1024, 1LL << 30, &out->max_kv_size)
@@ -1216,5 +1216,12 @@ partition_limits (zconfig_t *config, partition_limits_t *out)
         || config_size (config, "replica/learn_keep_bytes", 32 << 20, 0, 1LL << 34,
                         &out->learn_keep_bytes)
         || config_size (config, "replica/learn_chunk_bytes", 1 << 20, 4096, 64 << 20,
-                        &out->learn_chunk_bytes) ? -1 : 0;
+                        &out->learn_chunk_bytes))
+        return -1;
+    if (out->empty_write_ms > 0 && out->empty_write_ms < 100) {
+        log_error ("config: replica/empty_write_ms = %" PRId64 ": 0 (never), or at least 100",
+                   out->empty_write_ms);
+        return -1;
+    }
+    return 0;
 }

@@ -31,10 +31,14 @@
                         |                           | and learner
         PRIMARY         | own durable / member ack  | commit = min over members;
                         |                           | apply in order, reply
-        PRIMARY         | member silent > timeout   | ask meta to remove it
+        PRIMARY         | member holds prepares >   | ask meta to remove it
+                        | timeout, or answers       |
+                        | nothing for 3 checks      |
         PRIMARY         | STALE_BALLOT from member  | step down (INACTIVE)
-        PRIMARY         | tick                      | group check; empty write if
-                        |                           | idle; learner upgrades
+        PRIMARY         | tick                      | group check (and at once on
+                        |                           | a new ballot); empty write
+                        |                           | if configured and idle;
+                        |                           | learner upgrades
         PRIMARY         | ConfigProposal ADD        | AddLearner to that node
         PRIMARY         | LearnRequest              | DONE, entries (memory or
                         |                           | log) or a checkpoint

@@ -404,7 +404,7 @@ partition_learner_term (partition_t *self, uint64_t term)
 void
 partition_learner_durable (partition_t *self)
 {
-    if (self->learn_await_durable && !self->learning
+    if (self->learn_await_durable && !self->learning && self->state == PARTITION_READY
     &&  plist_durable (self->plist) >= plist_contiguous (self->plist)) {
         self->learn_await_durable = false;
         s_ask (self);

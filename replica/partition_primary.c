@@ -518,8 +518,6 @@ partition_primary_tick (partition_t *self)
             continue;
         }
         if (!peer->learner && (held > self->limits.prepare_timeout_ms || quiet > quiet_limit))
-            log_notice ("DEBUG %s: %s held %lld quiet %lld acked %llu sent %llu committed %llu last %llu stalled %d", actor_name (self->self), peer->node, (long long) held, (long long) quiet, (unsigned long long) peer->acked, (unsigned long long) peer->sent, (unsigned long long) plist_committed (self->plist), (unsigned long long) plist_last (self->plist), peer->stalled);
-        if (!peer->learner && (held > self->limits.prepare_timeout_ms || quiet > quiet_limit))
             s_ask_meta (self, peer, PG__CONFIG_TYPE__CT_REMOVE);
         if (peer->stalled) {
             //  Resend from what it acked, or from our commit point: below

@@ -30,8 +30,11 @@ static const msg_kind_t s_kind_reopen = { "stub.reopen" };
 
 #define CLOSING_WAIT_MS 10000
 #define FULL_SYNC_MS 30000
-//  A walk of thousands of replica directories takes well under a second.
-#define DU_TIMEOUT_MS 10000
+//  server_info's walk of the disk: thousands of replica directories take
+//  well under a second, answered within a client's usual deadline; one
+//  walk serves every request for DU_FRESH_MS.
+#define DU_TIMEOUT_MS 5000
+#define DU_FRESH_MS 10000
 
 typedef struct {
     actor_t *actor;
@@ -92,6 +95,13 @@ typedef struct {
     uint64_t *closed;                   //  ids closed since the last beacon
     size_t nclosed, closed_capacity;
     actor_t *checks;                    //  batches group checks per server
+    struct {                            //  server_info's disk figures (see s_info_walk)
+        bool known, walking;
+        uint64_t replica_bytes, log_bytes;
+        uint32_t replica_dirs;
+        int64_t at_ms;
+        struct info_wait_t *waiting;
+    } du;
 } stub_t;
 
 //  A replica being closed, and what to open in its place once it has.
@@ -867,27 +877,77 @@ s_rss_bytes (void)
 }
 
 //  A server_info request waiting for the walk, with its answer.
-typedef struct {
+typedef struct info_wait_t {
     msg_t *request;
     msg_t *reply;
+    struct info_wait_t *next;
 } info_wait_t;
+
+//  Answers every waiting request, with the disk figures if known.
+static void
+s_info_answer (stub_t *self)
+{
+    info_wait_t *wait;
+    while ((wait = self->du.waiting)) {
+        self->du.waiting = wait->next;
+        Pg__ServerInfoReply *body = msg_body (wait->reply);
+        if (self->du.known) {
+            body->disk_known = true;
+            body->replica_disk_bytes = self->du.replica_bytes;
+            body->replica_dirs = self->du.replica_dirs;
+            body->log_disk_bytes = self->du.log_bytes;
+        }
+        actor_reply (self->self, wait->request, &wait->reply);
+        msg_destroy (&wait->request);
+        free (wait);
+    }
+}
 
 static void
 s_on_du (actor_t *actor, msg_t **reply_p, void *arg)
 {
-    info_wait_t *wait = arg;
-    Pg__ServerInfoReply *body = msg_body (wait->reply);
+    (void) arg;
+    stub_t *self = actor_state (actor);
     const filesrv_du_t *du = msg_body (*reply_p);
-    if (msg_status (*reply_p) == PG__STATUS__OK && msg_is (*reply_p, &filesrv_kind_du)
-    &&  du->status == 0) {
-        body->disk_known = true;
-        body->replica_disk_bytes = du->bytes [0];
-        body->replica_dirs = (uint32_t) du->children [0];
-        body->log_disk_bytes = du->bytes [1];
+    self->du.walking = false;
+    self->du.known = msg_status (*reply_p) == PG__STATUS__OK && msg_is (*reply_p, &filesrv_kind_du)
+                  && du->status == 0;
+    if (self->du.known) {
+        self->du.replica_bytes = du->bytes [0];
+        self->du.replica_dirs = (uint32_t) du->children [0];
+        self->du.log_bytes = du->bytes [1];
+        self->du.at_ms = actor_now_ms (actor);
     }
-    actor_reply (actor, wait->request, &wait->reply);
-    msg_destroy (&wait->request);
-    free (wait);
+    s_info_answer (self);
+}
+
+//  Walks the disk for the waiting requests, unless a walk is on its way
+//  or a recent one will do: a client asking in a loop must not keep
+//  "files", which also serves learners, walking.
+static void
+s_info_walk (stub_t *self)
+{
+    if (self->du.walking)
+        return;
+    if (self->du.known && actor_now_ms (self->self) - self->du.at_ms < DU_FRESH_MS) {
+        s_info_answer (self);
+        return;
+    }
+    filesrv_du_t *du;
+    msg_t *ask = msg_new_local (&filesrv_kind_du, sizeof *du, (void **) &du);
+    if (ask) {
+        memset (du, 0, sizeof *du);
+        snprintf (du->paths [0], sizeof du->paths [0], "%s", self->replica_dir);
+        snprintf (du->paths [1], sizeof du->paths [1], "%s", self->log_dir);
+    }
+    if (ask && actor_ask (self->self, self->files, &ask, DU_TIMEOUT_MS, s_on_du, NULL)
+               == PG__STATUS__OK) {
+        self->du.walking = true;
+        return;
+    }
+    msg_destroy (&ask);
+    self->du.known = false;
+    s_info_answer (self);               //  without the disk figures
 }
 
 static void
@@ -895,7 +955,10 @@ s_on_server_info (stub_t *self, msg_t **msg_p)
 {
     Pg__ServerInfoReply *body;
     msg_t *reply = msg_new (&pg__server_info_reply__descriptor, (void **) &body);
-    if (!reply) {
+    info_wait_t *wait = calloc (1, sizeof *wait);
+    if (!reply || !wait) {
+        msg_destroy (&reply);
+        free (wait);
         actor_reply_error (self->self, *msg_p, PG__STATUS__INTERNAL, "out of memory");
         return;
     }
@@ -910,6 +973,9 @@ s_on_server_info (stub_t *self, msg_t **msg_p)
         body->replicas++;
         if (s->state == PARTITION_OPENING)
             body->opening++;
+        else
+        if (s->state == PARTITION_ERROR)
+            body->failed++;
         else
         if (s->role == ROLE_PRIMARY)
             body->primaries++;
@@ -930,26 +996,12 @@ s_on_server_info (stub_t *self, msg_t **msg_p)
     body->block_cache_bytes = cache.usage;
     body->block_cache_pinned_bytes = cache.pinned;
     body->block_cache_capacity = cache.capacity;
-    filesrv_du_t *du;
-    msg_t *ask = msg_new_local (&filesrv_kind_du, sizeof *du, (void **) &du);
-    if (ask) {
-        memset (du, 0, sizeof *du);
-        snprintf (du->paths [0], sizeof du->paths [0], "%s", self->replica_dir);
-        snprintf (du->paths [1], sizeof du->paths [1], "%s", self->log_dir);
-    }
-    info_wait_t *wait = ask ? calloc (1, sizeof *wait) : NULL;
-    if (wait) {
-        wait->request = *msg_p;
-        wait->reply = reply;
-        if (actor_ask (self->self, self->files, &ask, DU_TIMEOUT_MS, s_on_du, wait)
-            == PG__STATUS__OK) {
-            *msg_p = NULL;
-            return;
-        }
-    }
-    free (wait);
-    msg_destroy (&ask);
-    actor_reply (self->self, *msg_p, &reply);      //  without the disk figures
+    wait->request = *msg_p;
+    *msg_p = NULL;
+    wait->reply = reply;
+    wait->next = self->du.waiting;
+    self->du.waiting = wait;
+    s_info_walk (self);
 }
 
 //  ---------------------------------------------------------------------------
