@@ -608,6 +608,26 @@ pegasus_execute_async (pegasus_client_t *self, msg_t **request_p, uint64_t hash,
 //  Open and close
 
 int
+pegasus_node_call (rt_t *rt, const char *node, const char *name, msg_t **request_p,
+                   int timeout_ms, msg_t **reply_p)
+{
+    *reply_p = NULL;
+    char address [400];
+    actor_t *target = NULL;
+    int len = node && strchr (node, ':') ? snprintf (address, sizeof address, "%.255s/%.64s",
+                                                      node, name) : -1;
+    if (len > 0 && (size_t) len < sizeof address && strlen (node) < 256)
+        target = rt_lookup (rt, address);
+    int rc = !target ? PEGASUS_INVALID_ARGUMENT
+           : !*request_p ? PEGASUS_INTERNAL
+           : rt_call (rt, target, request_p, timeout_ms > 0 ? timeout_ms : DEFAULT_TIMEOUT_MS,
+                      reply_p);
+    actor_unref (&target);
+    msg_destroy (request_p);
+    return rc;
+}
+
+int
 pegasus_meta_call (rt_t *rt, const char *meta_servers, msg_t **request_p, int timeout_ms,
                    msg_t **reply_p)
 {

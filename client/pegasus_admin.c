@@ -297,15 +297,8 @@ pegasus_server_info (const char *node, pegasus_server_info_t *out, int timeout_m
     rt_t *rt = pegasus_runtime_acquire ();
     if (!rt)
         return pegasus_fail (PEGASUS_INTERNAL, "cannot start the client runtime");
-    char address [300];
-    snprintf (address, sizeof address, "%s/stub", node);
-    actor_t *stub = rt_lookup (rt, address);
-    msg_t *request = stub ? msg_new (&pg__server_info_query__descriptor, NULL) : NULL, *reply = NULL;
-    int rc = !stub ? PEGASUS_INVALID_ARGUMENT
-           : !request ? PEGASUS_INTERNAL
-           : rt_call (rt, stub, &request, timeout_ms > 0 ? timeout_ms : 10000, &reply);
-    actor_unref (&stub);
-    msg_destroy (&request);
+    msg_t *request = msg_new (&pg__server_info_query__descriptor, NULL), *reply;
+    int rc = pegasus_node_call (rt, node, "stub", &request, timeout_ms, &reply);
     if (rc == PEGASUS_OK && !msg_is (reply, &pg__server_info_reply__descriptor))
         rc = PEGASUS_BAD_MESSAGE;
     if (rc != PEGASUS_OK) {

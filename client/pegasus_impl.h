@@ -77,6 +77,13 @@ int
     pegasus_meta_call (rt_t *rt, const char *meta_servers, msg_t **request_p, int timeout_ms,
                        msg_t **reply_p);
 
+//  Asks the actor `name` on node (host:port) and waits: the status (
+//  INVALID_ARGUMENT if node is not an address) and the reply in *reply_p.
+//  Takes the request.
+int
+    pegasus_node_call (rt_t *rt, const char *node, const char *name, msg_t **request_p,
+                       int timeout_ms, msg_t **reply_p);
+
 //  The deadline, on the runtime's clock, of a call with this timeout.
 int64_t
     pegasus_deadline (pegasus_client_t *self, int timeout_ms);

@@ -235,13 +235,8 @@ shell_cmd_actors (shell_t *self, int argc, char **argv)
     rt_t *rt = pegasus_runtime_acquire ();
     if (!rt)
         return shell_error (PEGASUS_INTERNAL, "cannot start the client runtime");
-    char address [400];
-    snprintf (address, sizeof address, "%s/node", node);
-    actor_t *target = rt_lookup (rt, address);
-    msg_t *query = msg_new (&pg__actors_query__descriptor, NULL), *reply = NULL;
-    int rc = target ? rt_call (rt, target, &query, self->timeout_ms, &reply) : PEGASUS_INVALID_ARGUMENT;
-    actor_unref (&target);
-    msg_destroy (&query);
+    msg_t *query = msg_new (&pg__actors_query__descriptor, NULL), *reply;
+    int rc = pegasus_node_call (rt, node, "node", &query, self->timeout_ms, &reply);
     if (rc != PEGASUS_OK) {
         int status = shell_error (rc, "%s: %s", node, reply ? msg_error (reply) : "not a host:port");
         msg_destroy (&reply);
