@@ -12,6 +12,7 @@
     configuration key they read with its value and default, and stops.
 */
 #include "daemon/role.h"
+#include "actors/introspect.h"
 #include "runtime/config.h"
 #include "runtime/fault.h"
 #include "runtime/log.h"
@@ -165,7 +166,13 @@ main (int argc, char *argv [])
         return 1;
     }
     int started = 0, rc = 0;
-    for (; started < nroles; started++)
+    //  Every server answers the shell's `actors` (and, later, metrics).
+    actor_t *introspect = introspect_spawn (rt);
+    if (!introspect) {
+        log_error ("cannot start the introspection actor \"node\"");
+        rc = 1;
+    }
+    for (; rc == 0 && started < nroles; started++)
         if (roles [started]->start (rt, config, &contexts [started])) {
             log_error ("role %s did not start", roles [started]->name);
             rc = 1;
@@ -188,6 +195,7 @@ main (int argc, char *argv [])
     }
     while (started-- > 0)
         roles [started]->stop (&contexts [started]);
+    actor_unref (&introspect);          //  rt_destroy stops it with the rest
     rt_destroy (&rt);
     if (*pid_file && rc == 0)
         unlink (pid_file);

@@ -10,7 +10,7 @@
     says the older records no longer count.
 */
 #include "replica/partition_impl.h"
-#include "replica/rmtree.h"
+#include "common/rmtree.h"
 #include "common/crc.h"
 #include "runtime/log.h"
 #include "runtime/rt.h"

@@ -18,7 +18,7 @@
 #include "replica/partition_impl.h"
 #include "replica/learn.h"
 #include "replica/logwriter.h"
-#include "replica/rmtree.h"
+#include "common/rmtree.h"
 #include "runtime/log.h"
 #include "runtime/rt.h"
 #include "meta.pb-c.h"

@@ -2,8 +2,8 @@
 
     Start: the transport binds first (the node's name comes from the bound
     port), then the scheduler starts, then the I/O thread, then the
-    runtime's own actors ("node" for introspection, "rt.caller" for
-    rt_call).
+    runtime's own actor ("rt.caller", for rt_call). Programs that serve
+    add the introspection actor "node" (actors/introspect.h).
 
     Stop: refuse new spawns; stop every actor (each fini runs while the
     network still works); stop the transport (flush, close); stop the
@@ -11,7 +11,6 @@
 */
 #include "runtime/rt_impl.h"
 #include "runtime/config.h"
-#include "runtime/introspect.h"
 #include "runtime/log.h"
 #include "runtime/transport.h"
 #include "runtime/types.h"
@@ -242,8 +241,7 @@ rt_new_with_clock (zconfig_t *config, const rtclock_t *clock)
     }
     self->caller = actor_spawn (self, "rt.caller", &s_caller_ops, NULL,
                                 &(actor_opts_t) { .mailbox_limit = 1LL << 40 });
-    self->introspect = introspect_spawn (self);
-    if (!self->caller || !self->introspect) {
+    if (!self->caller) {
         rt_destroy (&self);
         return NULL;
     }
@@ -293,7 +291,6 @@ rt_destroy (rt_t **self_p)
     }
     atomic_store (&self->stopping, true);
     actor_unref (&self->caller);
-    actor_unref (&self->introspect);
     //  Stop every actor; fini may stop others, so repeat until none left.
     if (self->sched) {
         actor_t **actors;

@@ -34,7 +34,6 @@ struct rt_t {
     _Atomic bool stopping;
     int64_t mailbox_limit;
     actor_t *caller;                //  performs rt_call's asks
-    actor_t *introspect;            //  the "node" actor
     rt_counters_t counters;
 };
 

@@ -6,6 +6,7 @@
     prints "READY <node address>" on stdout, and runs until SIGTERM or
     SIGINT.
 */
+#include "actors/introspect.h"
 #include "runtime/actor.h"
 #include "runtime/rt.h"
 #include "tests/echo.h"
@@ -33,13 +34,15 @@ main (int argc, char *argv [])
     if (!rt)
         return 1;
     actor_t *actor = actor_spawn (rt, "echo", &echo_ops, NULL, NULL);
-    if (!actor)
+    actor_t *introspect = introspect_spawn (rt);
+    if (!actor || !introspect)
         return 1;
     printf ("READY %s\n", rt_node (rt));
     fflush (stdout);
     int sig;
     sigwait (&signals, &sig);
     actor_stop (&actor);
+    actor_stop (&introspect);
     rt_destroy (&rt);
     return 0;
 }

@@ -1,7 +1,7 @@
 /*  diskuse: a tree's allocated bytes and the entries directly in its top,
     links below the top not followed (a loop ends), the top followed. */
-#include "replica/diskuse.h"
-#include "replica/rmtree.h"
+#include "actors/diskuse.h"
+#include "common/rmtree.h"
 
 #include <errno.h>
 #include <fcntl.h>

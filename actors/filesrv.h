@@ -12,8 +12,8 @@
 
         stub -> files : filesrv_kind_du       files : filesrv_kind_du (answer)
 */
-#ifndef REPLICA_FILESRV_H
-#define REPLICA_FILESRV_H
+#ifndef ACTORS_FILESRV_H
+#define ACTORS_FILESRV_H
 
 #include "runtime/actor.h"
 

@@ -2,8 +2,8 @@
     (allocated blocks, not file lengths: a preallocated manifest or a
     sparse file costs what it holds on disk). Blocking: call it from a
     pinned actor ("files"). */
-#ifndef REPLICA_DISKUSE_H
-#define REPLICA_DISKUSE_H
+#ifndef ACTORS_DISKUSE_H
+#define ACTORS_DISKUSE_H
 
 #include <stdint.h>
 

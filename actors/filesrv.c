@@ -1,7 +1,7 @@
 /*  filesrv: see filesrv.h. */
-#include "replica/filesrv.h"
-#include "replica/diskuse.h"
-#include "replica/rmtree.h"
+#include "actors/filesrv.h"
+#include "actors/diskuse.h"
+#include "common/rmtree.h"
 #include "common/crc.h"
 #include "runtime/log.h"
 #include "replica.pb-c.h"

@@ -1,5 +1,5 @@
 /*  rmtree: see rmtree.h. */
-#include "replica/rmtree.h"
+#include "common/rmtree.h"
 #include "runtime/log.h"
 
 #include <errno.h>

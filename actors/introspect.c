@@ -1,5 +1,5 @@
 /*  introspect: see introspect.h. */
-#include "runtime/introspect.h"
+#include "actors/introspect.h"
 #include "runtime/log.h"
 #include "rt.pb-c.h"
 

@@ -1,5 +1,5 @@
 /*  diskuse: see diskuse.h. */
-#include "replica/diskuse.h"
+#include "actors/diskuse.h"
 
 #include <dirent.h>
 #include <errno.h>

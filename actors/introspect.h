@@ -4,8 +4,8 @@
     mailbox depth and message counts, and the node's transport counters.
     The shell's `actors` command and the metrics endpoint read it.
 */
-#ifndef RUNTIME_INTROSPECT_H
-#define RUNTIME_INTROSPECT_H
+#ifndef ACTORS_INTROSPECT_H
+#define ACTORS_INTROSPECT_H
 
 #include "runtime/rt.h"
 
