@@ -308,6 +308,7 @@ test_secondary_never_acks_an_older_ballots_entry (void **state)
 //  test opens the learner itself, when it chooses).
 
 static _Atomic int s_upgrades;          //  UPGRADE_TO_SECONDARY requests meta took
+static _Atomic int s_removes;           //  REMOVE requests meta was sent (and refused)
 static _Atomic bool s_meta_silent;      //  meta takes requests but never answers
 static _Atomic int s_add_learners;      //  AddLearner requests B's stub took
 static char s_primary_node [64], s_learner_node [64];
@@ -319,6 +320,8 @@ s_meta_receive (actor_t *self, msg_t **msg_p)
         return;
     Pg__UpdateConfigRequest *req = msg_body (*msg_p);
     if (req->type != PG__CONFIG_TYPE__CT_UPGRADE_TO_SECONDARY) {
+        if (req->type == PG__CONFIG_TYPE__CT_REMOVE)
+            atomic_fetch_add (&s_removes, 1);
         actor_reply_error (self, *msg_p, PG__STATUS__INVALID_STATE, "not in this test");
         return;
     }
@@ -380,6 +383,7 @@ s_pair_new (pair_t *p, const char *extra)
     assert_non_null (p->meta);
     assert_non_null (p->stub);
     atomic_store (&s_upgrades, 0);
+    atomic_store (&s_removes, 0);
     atomic_store (&s_add_learners, 0);
     atomic_store (&s_meta_silent, false);
 }
@@ -582,6 +586,49 @@ test_a_learner_being_upgraded_is_not_dropped (void **state)
     s_pair_destroy (&p);
 }
 
+//  A member that answers its group checks is never reported to meta while
+//  idle, however the primary's ticks fall; one that answers nothing is,
+//  after MISSED_CHECKS (3) check intervals. Before, an idle member was
+//  silent once a prepare timeout passed without an answer, whatever the
+//  check interval (creating 1024 partitions had primaries report 60-340
+//  healthy members): with checks every 500 ms against a 200 ms timeout,
+//  this test failed at once on that code.
+static bool
+s_removed (void *ctx)
+{
+    (void) ctx;
+    return atomic_load (&s_removes) > 0;
+}
+
+static void
+test_idle_member_reported_only_when_silent (void **state)
+{
+    (void) state;
+    pair_t p;
+    s_pair_new (&p, "    group_check_ms = 500\n    prepare_timeout_ms = 200\n");
+    partition_config_t primary = { .ballot = 1, .role = ROLE_PRIMARY, .max_replica_count = 2,
+                                   .nsecondaries = 1 };
+    snprintf (primary.primary, sizeof primary.primary, "%s", s_primary_node);
+    snprintf (primary.secondaries [0], sizeof primary.secondaries [0], "%s", s_learner_node);
+    partition_config_t secondary = primary;
+    secondary.role = ROLE_SECONDARY;
+    s_node_spawn (&p.b, &secondary);
+    s_node_spawn_with (&p.a, &primary, p.meta);
+    //  A write commits on both; then idle for six check intervals, every
+    //  check answered.
+    assert_int_equal (s_client_set (&p.a, "k", "v"), PG__STATUS__OK);
+    usleep (3000000);
+    assert_int_equal (atomic_load (&s_removes), 0);
+    //  B's replica gone: its checks come back NO_ACTOR, and it is reported
+    //  once three intervals passed since its last answer, which came at
+    //  most an interval before it went.
+    int64_t gone = testutil_now_ms ();
+    actor_stop (&p.b.part);
+    assert_true (testutil_wait (s_removed, NULL, 10000));
+    assert_true (testutil_now_ms () - gone >= 3 * 500 - 500 - 300);
+    s_pair_destroy (&p);
+}
+
 //  Found on review: a learner held entries its primary had given it at
 //  ballot 1 and not committed; the primary was deposed, gave those
 //  decrees other content as a secondary, and led again at ballot 3 (a new
@@ -781,6 +828,7 @@ main (void)
         cmocka_unit_test (test_learner_is_never_upgraded_with_a_hole),
         cmocka_unit_test (test_learner_never_commits_a_superseded_version),
         cmocka_unit_test (test_a_learner_being_upgraded_is_not_dropped),
+        cmocka_unit_test (test_idle_member_reported_only_when_silent),
         cmocka_unit_test (test_learner_drops_an_old_ballots_entries),
         cmocka_unit_test (test_learner_ignores_an_older_terms_late_answer),
     };
