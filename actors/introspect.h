@@ -1,4 +1,4 @@
-/*  introspect: the "node" actor every runtime runs.
+/*  introspect: the "node" actor every server (pegasusd) runs.
 
     Answers pg.ActorsQuery with pg.ActorsReply: every actor's name, kind,
     mailbox depth and message counts, and the node's transport counters.

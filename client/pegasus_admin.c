@@ -298,7 +298,9 @@ pegasus_server_info (const char *node, pegasus_server_info_t *out, int timeout_m
     if (!rt)
         return pegasus_fail (PEGASUS_INTERNAL, "cannot start the client runtime");
     msg_t *request = msg_new (&pg__server_info_query__descriptor, NULL), *reply;
-    int rc = pegasus_node_call (rt, node, "stub", &request, timeout_ms, &reply);
+    //  The server walks its disk for the answer: a longer default.
+    int rc = pegasus_node_call (rt, node, "stub", &request, timeout_ms > 0 ? timeout_ms : 10000,
+                                &reply);
     if (rc == PEGASUS_OK && !msg_is (reply, &pg__server_info_reply__descriptor))
         rc = PEGASUS_BAD_MESSAGE;
     if (rc != PEGASUS_OK) {

@@ -238,7 +238,9 @@ shell_cmd_actors (shell_t *self, int argc, char **argv)
     msg_t *query = msg_new (&pg__actors_query__descriptor, NULL), *reply;
     int rc = pegasus_node_call (rt, node, "node", &query, self->timeout_ms, &reply);
     if (rc != PEGASUS_OK) {
-        int status = shell_error (rc, "%s: %s", node, reply ? msg_error (reply) : "not a host:port");
+        int status = shell_error (rc, "%s: %s", node, reply && *msg_error (reply) ? msg_error (reply)
+                                                    : rc == PEGASUS_INVALID_ARGUMENT ? "not a host:port"
+                                                    : pegasus_status_name (rc));
         msg_destroy (&reply);
         pegasus_runtime_release ();
         return status;
