@@ -1,73 +1,54 @@
 /*  diskuse: see diskuse.h. */
 #include "actors/diskuse.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <string.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-//  Deeper than any tree we make (replica/<id>/db/...): a bound, not a
-//  limit anyone reaches, so a pathological tree cannot exhaust the stack.
-#define MAX_DEPTH 16
+//  nftw passes no context: the walk's sums, one walk per thread at a time.
+static _Thread_local struct {
+    uint64_t bytes;
+    uint64_t children;
+    int failed_errno;
+} s_walk;
 
-static uint64_t
-s_allocated (const struct stat *st)
-{
-    return (uint64_t) st->st_blocks * 512;
-}
-
-//  Adds what the directory open as fd holds; closes fd. -1 if a directory
-//  could not be read to its end (the sum is short).
 static int
-s_walk (int fd, int depth, uint64_t *bytes, uint64_t *children)
+s_add (const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
-    DIR *dir = fdopendir (fd);
-    if (!dir) {
-        close (fd);
-        return -1;
-    }
-    int rc = 0;
-    struct dirent *entry;
-    while ((errno = 0, entry = readdir (dir))) {
-        if (!strcmp (entry->d_name, ".") || !strcmp (entry->d_name, ".."))
-            continue;
-        struct stat st;
-        if (fstatat (dirfd (dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW))
-            continue;                   //  gone since readdir
-        if (children)
-            (*children)++;
-        *bytes += s_allocated (&st);
-        if (S_ISDIR (st.st_mode) && depth < MAX_DEPTH) {
-            int sub = openat (dirfd (dir), entry->d_name,
-                              O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (sub >= 0 && s_walk (sub, depth + 1, bytes, NULL))
-                rc = -1;
-        }
-    }
-    if (errno)
-        rc = -1;
-    closedir (dir);
-    return rc;
+    (void) path;
+    if (type == FTW_NS)
+        return 0;                       //  gone since its directory was read
+    if (type == FTW_DNR && !s_walk.failed_errno)
+        s_walk.failed_errno = errno ? errno : EACCES;
+    s_walk.bytes += (uint64_t) st->st_blocks * 512;
+    s_walk.children += ftw->level == 1;
+    return 0;
 }
 
 int
 diskuse (const char *path, uint64_t *bytes, uint64_t *children)
 {
+    //  The top is followed (realpath): an operator may link the log or the
+    //  replicas to another disk. Links below it are not (FTW_PHYS: no
+    //  loops, no double counts), as rmtree walks.
+    char top [PATH_MAX];
     *bytes = 0;
     if (children)
         *children = 0;
-    //  The top is followed: an operator may link the log or the replicas
-    //  to another disk. Links below it are not (no loops, no double counts).
-    struct stat st;
-    if (stat (path, &st))
+    if (!realpath (path, top))
         return -1;
-    *bytes = s_allocated (&st);
-    if (!S_ISDIR (st.st_mode))
-        return 0;
-    int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
+    s_walk.bytes = s_walk.children = 0;
+    s_walk.failed_errno = 0;
+    if (nftw (top, s_add, 16, FTW_PHYS))
         return -1;
-    return s_walk (fd, 1, bytes, children);
+    *bytes = s_walk.bytes;
+    if (children)
+        *children = s_walk.children;
+    if (s_walk.failed_errno) {
+        errno = s_walk.failed_errno;
+        return -1;
+    }
+    return 0;
 }

@@ -971,22 +971,13 @@ s_on_server_info (stub_t *self, msg_t **msg_p)
     while (u64map_next (self->replicas, &cursor, &id, &value) == 0) {
         const partition_status_t *s = &((replica_t *) value)->status;
         body->replicas++;
-        if (s->state == PARTITION_OPENING)
-            body->opening++;
-        else
-        if (s->state == PARTITION_ERROR)
-            body->failed++;
-        else
-        if (s->role == ROLE_PRIMARY)
-            body->primaries++;
-        else
-        if (s->role == ROLE_SECONDARY)
-            body->secondaries++;
-        else
-        if (s->role == ROLE_LEARNER)
-            body->learners++;
-        else
-            body->inactive++;
+        uint32_t *count = s->state == PARTITION_OPENING ? &body->opening
+                        : s->state == PARTITION_ERROR ? &body->failed
+                        : s->role == ROLE_PRIMARY ? &body->primaries
+                        : s->role == ROLE_SECONDARY ? &body->secondaries
+                        : s->role == ROLE_LEARNER ? &body->learners
+                        : &body->inactive;
+        (*count)++;
     }
     body->rss_bytes = s_rss_bytes ();
     body->memtable_bytes = self->memtable_bytes;

@@ -113,15 +113,39 @@ s_watch (void *arg)
     return NULL;
 }
 
+//  A thread that runs until its stop flag is set.
+typedef struct {
+    pthread_t thread;
+    atomic_bool *stop;
+    bool running;
+} runner_t;
+
+static void
+s_run (runner_t *r, void *(*fn) (void *), void *arg, atomic_bool *stop)
+{
+    atomic_store (stop, false);
+    r->stop = stop;
+    assert_int_equal (pthread_create (&r->thread, NULL, fn, arg), 0);
+    r->running = true;
+}
+
+static void
+s_halt (runner_t *r)
+{
+    if (!r->running)
+        return;
+    atomic_store (r->stop, true);
+    pthread_join (r->thread, NULL);
+    r->running = false;
+}
+
 //  What teardown stops even when an assertion cut the test short.
 typedef struct {
     minicluster_t *cluster;
     load_t load;
-    pthread_t thread;
-    bool loading;
+    runner_t loader;
     watch_t watch;
-    pthread_t watcher;
-    bool watching;
+    runner_t watcher;
 } fixture_t;
 
 static fixture_t s_fixture;
@@ -129,38 +153,16 @@ static fixture_t s_fixture;
 static void
 s_load_start (fixture_t *f)
 {
-    atomic_store (&f->load.stop, false);
     atomic_store (&f->load.ops, 0);
-    assert_int_equal (pthread_create (&f->thread, NULL, s_load, &f->load), 0);
-    f->loading = true;
-}
-
-static void
-s_load_stop (fixture_t *f)
-{
-    if (!f->loading)
-        return;
-    atomic_store (&f->load.stop, true);
-    pthread_join (f->thread, NULL);
-    f->loading = false;
-}
-
-static void
-s_watch_stop (fixture_t *f)
-{
-    if (!f->watching)
-        return;
-    atomic_store (&f->watch.stop, true);
-    pthread_join (f->watcher, NULL);
-    f->watching = false;
+    s_run (&f->loader, s_load, &f->load, &f->load.stop);
 }
 
 static int
 s_teardown (void **state)
 {
     (void) state;
-    s_watch_stop (&s_fixture);
-    s_load_stop (&s_fixture);
+    s_halt (&s_fixture.watcher);
+    s_halt (&s_fixture.loader);
     minicluster_stop (&s_fixture.cluster);
     return 0;
 }
@@ -181,18 +183,17 @@ test_big_create_keeps_the_other_table_serving (void **state)
     s_load_start (f);
     usleep (500000);
     f->watch.cluster = cluster;
-    assert_int_equal (pthread_create (&f->watcher, NULL, s_watch, &f->watch), 0);
-    f->watching = true;
+    s_run (&f->watcher, s_watch, &f->watch, &f->watch.stop);
     int64_t start = testutil_now_ms ();
     assert_int_equal (pegasus_create_table (cluster->meta, "big", BIG_PARTITIONS, 3, &app_id, 10000),
                       PEGASUS_OK);
     int rc = pegasus_wait_table_ready (cluster->meta, "big", SERVE_BOUND_MS);
     int64_t took = testutil_now_ms () - start;
-    s_watch_stop (f);
+    s_halt (&f->watcher);
     print_message ("learners on one server at once: at most %u (%ld looks)\n",
                    atomic_load (&f->watch.most), atomic_load (&f->watch.polls));
     usleep (1000000);
-    s_load_stop (f);
+    s_halt (&f->loader);
     print_message ("big (%d x 3) served %lld ms after create; t: %ld requests, %ld failed%s%s\n",
                    BIG_PARTITIONS, (long long) took, atomic_load (&load->ops),
                    atomic_load (&load->failures), atomic_load (&load->failures) ? ", first: " : "",
@@ -236,7 +237,7 @@ test_big_create_keeps_the_other_table_serving (void **state)
     //  Idle with its replicas, the cluster still answers at once.
     s_load_start (f);
     usleep (2000000);
-    s_load_stop (f);
+    s_halt (&f->loader);
     assert_true (atomic_load (&load->ops) > 0);
     assert_int_equal (atomic_load (&load->failures), 0);
 
