@@ -4,6 +4,7 @@
 #include "data.pb-c.h"
 #include "meta.pb-c.h"
 #include "replica.pb-c.h"
+#include "target.pb-c.h"
 
 #include <stddef.h>
 
@@ -82,7 +83,17 @@ wiretypes_register (void)
         &pg__file_chunk_request__descriptor,
         &pg__file_chunk_reply__descriptor,
         &pg__server_info_query__descriptor,
-        &pg__server_info_reply__descriptor
+        &pg__server_info_reply__descriptor,
+        &pg__target_put__descriptor,
+        &pg__target_put_reply__descriptor,
+        &pg__target_get__descriptor,
+        &pg__target_get_reply__descriptor,
+        &pg__target_list__descriptor,
+        &pg__target_entry__descriptor,
+        &pg__target_list_reply__descriptor,
+        &pg__target_stat__descriptor,
+        &pg__target_stat_reply__descriptor,
+        &pg__target_remove__descriptor
     };
     for (size_t i = 0; i < sizeof types / sizeof types [0]; i++)
         if (types_register (types [i]))

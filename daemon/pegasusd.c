@@ -12,7 +12,10 @@
     configuration key they read with its value and default, and stops.
 */
 #include "daemon/role.h"
+#include "actors/fstarget.h"
 #include "actors/introspect.h"
+#include "actors/pluginhost.h"
+#include "common/wiretypes.h"
 #include "runtime/config.h"
 #include "runtime/fault.h"
 #include "runtime/log.h"
@@ -160,7 +163,8 @@ main (int argc, char *argv [])
         zconfig_destroy (&config);
         return 1;
     }
-    rt_t *rt = rt_new (config);
+    //  Every type any actor of this node may receive, plugins' included.
+    rt_t *rt = wiretypes_register () ? NULL : rt_new (config);
     if (!rt) {
         zconfig_destroy (&config);
         return 1;
@@ -172,6 +176,13 @@ main (int argc, char *argv [])
         log_error ("cannot start the introspection actor \"node\"");
         rc = 1;
     }
+    //  Plugins before the roles, which may use them (backup targets); a
+    //  plugin that cannot load stops the start here, before any role ran.
+    actor_t **targets = NULL;
+    pluginhost_t *plugins = NULL;
+    if (rc == 0 && (!(targets = fstarget_start_all (rt, config))
+                ||  !(plugins = pluginhost_new (rt, config))))
+        rc = 1;
     for (; rc == 0 && started < nroles; started++)
         if (roles [started]->start (rt, config, &contexts [started])) {
             log_error ("role %s did not start", roles [started]->name);
@@ -195,6 +206,8 @@ main (int argc, char *argv [])
     }
     while (started-- > 0)
         roles [started]->stop (&contexts [started]);
+    pluginhost_destroy (&plugins);
+    fstarget_stop_all (&targets);
     actor_unref (&introspect);          //  rt_destroy stops it with the rest
     rt_destroy (&rt);
     if (*pid_file && rc == 0)

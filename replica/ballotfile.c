@@ -2,7 +2,7 @@
     decimal; a torn write cannot be seen because the new file replaces the
     old one by rename only once it is synced. */
 #include "replica/ballotfile.h"
-#include "replica/dirsync.h"
+#include "common/dirsync.h"
 #include "runtime/log.h"
 
 #include <errno.h>

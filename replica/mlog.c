@@ -9,7 +9,7 @@
     the directory) before the first record goes into it.
 */
 #include "replica/mlog.h"
-#include "replica/dirsync.h"
+#include "common/dirsync.h"
 #include "common/crc.h"
 #include "runtime/fault.h"
 #include "runtime/log.h"

@@ -121,6 +121,13 @@ msg_from_other (const msg_t *self, const char *node)
     return self->from_node && strcmp (self->from_node, node) != 0;
 }
 
+//  The protobuf type of a wire message, NULL for a local-only kind.
+static inline const ProtobufCMessageDescriptor *
+msg_descriptor (const msg_t *self)
+{
+    return (self->flags & MSG_F_PB) ? self->kind : NULL;
+}
+
 //  Name of the message's kind, for logs.
 const char *
     msg_kind_name (const msg_t *self);

@@ -86,3 +86,10 @@ types_find (uint32_t id)
     }
     return NULL;
 }
+
+const ProtobufCMessageDescriptor *
+types_find_name (const char *name)
+{
+    const ProtobufCMessageDescriptor *desc = types_find (s_hash_name (name));
+    return desc && !strcmp (desc->name, name) ? desc : NULL;
+}

@@ -21,6 +21,11 @@ int
 const ProtobufCMessageDescriptor *
     types_find (uint32_t id);
 
+//  The descriptor registered under its full name ("pg.Ping"), or NULL:
+//  for code that names types as text (plugins).
+const ProtobufCMessageDescriptor *
+    types_find_name (const char *name);
+
 //  The wire id of a type (registered or not).
 uint32_t
     types_id (const ProtobufCMessageDescriptor *desc);

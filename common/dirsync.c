@@ -1,5 +1,5 @@
 /*  dirsync: see dirsync.h. */
-#include "replica/dirsync.h"
+#include "common/dirsync.h"
 
 #include <errno.h>
 #include <fcntl.h>
