@@ -21,7 +21,8 @@ cd "$top"
 
 packages=(build-essential autoconf automake libtool pkg-config
           librocksdb-dev libzmq3-dev libczmq-dev libprotobuf-c-dev
-          protobuf-c-compiler libcmocka-dev libedit-dev iproute2 nftables)
+          protobuf-c-compiler libcmocka-dev libedit-dev iproute2 nftables
+          libssh-dev openssh-server openssh-client procps)
 
 say () { printf '%s\n' "$*"; }
 die () { printf 'run.sh: %s\n' "$*" >&2; exit 1; }

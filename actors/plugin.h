@@ -57,7 +57,7 @@
             PLUGIN_ABI_VERSION, "hello", 0, hello_init, hello_receive, NULL
         };
 
-        const plugin_def_t *pegasus_plugin (void) { return &def; }
+        PLUGIN_EXPORT const plugin_def_t *pegasus_plugin (void) { return &def; }
 */
 #ifndef PEGASUS_PLUGIN_H
 #define PEGASUS_PLUGIN_H
@@ -74,8 +74,12 @@ extern "C" {
 //  plugin_api_t do not bump it (a plugin checks api->size for them).
 #define PLUGIN_ABI_VERSION 1
 
-//  The symbol every plugin exports.
+//  The symbol every plugin exports. Build plugins with -fvisibility=hidden
+//  and mark the entry PLUGIN_EXPORT: nothing else of the plugin (its copy
+//  of generated protobuf code, say) is then visible to the server or to
+//  another plugin, so no two copies of a symbol can meet.
 #define PLUGIN_ENTRY "pegasus_plugin"
+#define PLUGIN_EXPORT __attribute__ ((visibility ("default")))
 
 //  plugin_def_t.flags: the actor calls blocking libraries, so it runs on a
 //  thread of its own instead of the shared workers.
@@ -188,9 +192,11 @@ typedef struct {
     uint32_t abi_version;           //  PLUGIN_ABI_VERSION the plugin was built with
     const char *kind;               //  what `actors` shows, e.g. "target.sftp"
     uint32_t flags;                 //  PLUGIN_PINNED
-    //  Runs once before the node serves, on the actor's thread. Sets
-    //  *state_p (passed to every later call). 0, or -1 to refuse: the
-    //  node then does not start, so log why first.
+    //  Runs once as the node starts, before the actor gets any message.
+    //  Reads settings and sets *state_p (passed to every later call); it
+    //  sends nothing and must not block (connect on the first request
+    //  instead). 0, or -1 to refuse: the node then does not start, so log
+    //  why first.
     int (*init) (plugin_actor_t *self, const plugin_api_t *api, void **state_p);
     void (*receive) (plugin_actor_t *self, void *state, const plugin_msg_t *msg);
     //  Runs once when the node stops; frees the state. May be NULL.
@@ -198,6 +204,10 @@ typedef struct {
 } plugin_def_t;
 
 typedef const plugin_def_t *(plugin_entry_fn) (void);
+
+//  The entry every plugin defines: returns its static description.
+PLUGIN_EXPORT const plugin_def_t *
+    pegasus_plugin (void);
 
 #ifdef __cplusplus
 }

@@ -110,9 +110,7 @@ static const plugin_def_t echo_def = {
 };
 
 #ifndef PLUGIN_TEST_NO_ENTRY
-const plugin_def_t *pegasus_plugin (void);
-
-const plugin_def_t *
+PLUGIN_EXPORT const plugin_def_t *
 pegasus_plugin (void)
 {
     return &echo_def;
