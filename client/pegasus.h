@@ -492,6 +492,70 @@ int
 int
     pegasus_get_meta_level (const char *meta_servers, pegasus_meta_level_t *out, int timeout_ms);
 
+//  Cold backups: jobs meta keeps (and persists) until they end. A backup
+//  is whole once its manifest is on the target (state COMPLETED).
+enum {
+    PEGASUS_JOB_RUNNING = 0,
+    PEGASUS_JOB_COMPLETED = 1,
+    PEGASUS_JOB_FAILED = 2,
+    PEGASUS_JOB_CANCELLED = 3
+};
+
+//  One partition's part of a backup.
+enum {
+    PEGASUS_BACKUP_WAITING = 0,         //  no primary yet, or not asked yet
+    PEGASUS_BACKUP_CHECKPOINT = 1,
+    PEGASUS_BACKUP_UPLOADING = 2,
+    PEGASUS_BACKUP_DONE = 3,
+    PEGASUS_BACKUP_FAILED = 4           //  the last attempt failed; meta retries
+};
+
+typedef struct {
+    uint32_t index;
+    int step;                           //  PEGASUS_BACKUP_*
+    char primary [256];                 //  the server uploading it
+    uint32_t attempt;
+    uint64_t decree;                    //  the checkpoint's
+    uint64_t bytes_total, bytes_done;
+    uint32_t files;                     //  once done
+    uint32_t failures;                  //  failed attempts in a row
+    char error [256];                   //  the last failure
+} pegasus_backup_partition_t;
+
+typedef struct {
+    uint64_t id;
+    char table [129];
+    uint32_t app_id;
+    char target [129];
+    int state;                          //  PEGASUS_JOB_*
+    int64_t start_ms, end_ms;           //  wall clock; end 0 while running
+    char error [512];
+    char policy [129];                  //  "" for a one-off backup
+    uint32_t partition_count;
+    uint32_t partitions_done;
+    uint64_t bytes_total, bytes_done;   //  as far as the servers said
+    pegasus_backup_partition_t *partitions;     //  partition_count of them
+} pegasus_backup_t;
+
+//  Starts a backup of table to the target named (an actor configured on
+//  every server: `targets` or `plugins`); its id in *backup_id.
+int
+    pegasus_backup (const char *meta_servers, const char *table, const char *target,
+                    uint64_t *backup_id, int timeout_ms);
+
+//  The backup of that id (backup_id > 0), or every one meta keeps (0), in
+//  id order, in a new array: free it with pegasus_backups_free.
+int
+    pegasus_query_backups (const char *meta_servers, uint64_t backup_id,
+                           pegasus_backup_t **backups, size_t *count, int timeout_ms);
+
+void
+    pegasus_backups_free (pegasus_backup_t *backups, size_t count);
+
+//  Stops a running backup and removes what it uploaded.
+int
+    pegasus_cancel_backup (const char *meta_servers, uint64_t backup_id, int timeout_ms);
+
 //  What one replica server holds and what it costs.
 typedef struct {
     char node [256];

@@ -9,11 +9,12 @@
 #include <string.h>
 #include <time.h>
 
-//  Runs one meta request on the shared runtime.
-static int
-s_call (const char *meta, msg_t *request, int timeout_ms, msg_t **reply_p)
+int
+pegasus_admin_call (const char *meta, msg_t *request, int timeout_ms, msg_t **reply_p)
 {
     *reply_p = NULL;
+    if (!request)
+        return pegasus_fail (PEGASUS_INTERNAL, "out of memory");
     if (!meta || !*meta) {
         msg_destroy (&request);
         return pegasus_fail (PEGASUS_INVALID_ARGUMENT, "no meta server given");
@@ -58,7 +59,7 @@ pegasus_create_table (const char *meta, const char *name, int partition_count, i
         r->partition_count = (uint32_t) partition_count;
         r->replica_count = (uint32_t) replica_count;
     }
-    int rc = s_call (meta, request, timeout_ms, &reply);
+    int rc = pegasus_admin_call (meta, request, timeout_ms, &reply);
     if (rc == PEGASUS_OK && app_id)
         *app_id = ((Pg__CreateAppReply *) msg_body (reply))->app_id;
     msg_destroy (&reply);
@@ -74,7 +75,7 @@ pegasus_drop_table (const char *meta, const char *name, int64_t hold_seconds, in
         r->name = msg_strdup (request, name ? name : "");
         r->hold_seconds = hold_seconds;
     }
-    int rc = s_call (meta, request, timeout_ms, &reply);
+    int rc = pegasus_admin_call (meta, request, timeout_ms, &reply);
     msg_destroy (&reply);
     return rc;
 }
@@ -89,7 +90,7 @@ pegasus_recall_table (const char *meta, uint32_t app_id, const char *new_name,
         r->app_id = app_id;
         r->new_name = msg_strdup (request, new_name ? new_name : "");
     }
-    int rc = s_call (meta, request, timeout_ms, &reply);
+    int rc = pegasus_admin_call (meta, request, timeout_ms, &reply);
     if (rc == PEGASUS_OK && table)
         s_table (table, ((Pg__RecallAppReply *) msg_body (reply))->app);
     msg_destroy (&reply);
@@ -106,7 +107,7 @@ pegasus_list_tables (const char *meta, bool include_dropped, pegasus_table_t **t
     msg_t *request = msg_new (&pg__list_apps_request__descriptor, (void **) &r), *reply;
     if (request)
         r->include_dropped = include_dropped;
-    int rc = s_call (meta, request, timeout_ms, &reply);
+    int rc = pegasus_admin_call (meta, request, timeout_ms, &reply);
     if (rc == PEGASUS_OK) {
         Pg__ListAppsReply *body = msg_body (reply);
         *tables = calloc (body->n_apps ? body->n_apps : 1, sizeof **tables);
@@ -133,7 +134,7 @@ pegasus_describe_table (const char *meta, const char *name, pegasus_table_t *tab
     msg_t *request = msg_new (&pg__query_config_request__descriptor, (void **) &r), *reply;
     if (request)
         r->app_name = msg_strdup (request, name ? name : "");
-    int rc = s_call (meta, request, timeout_ms, &reply);
+    int rc = pegasus_admin_call (meta, request, timeout_ms, &reply);
     if (rc == PEGASUS_OK) {
         Pg__QueryConfigReply *body = msg_body (reply);
         if (table)
@@ -170,7 +171,7 @@ pegasus_list_nodes (const char *meta, pegasus_node_t **nodes, size_t *count, int
     *nodes = NULL;
     *count = 0;
     msg_t *request = msg_new (&pg__list_nodes_request__descriptor, NULL), *reply;
-    int rc = s_call (meta, request, timeout_ms, &reply);
+    int rc = pegasus_admin_call (meta, request, timeout_ms, &reply);
     if (rc == PEGASUS_OK) {
         Pg__ListNodesReply *body = msg_body (reply);
         *nodes = calloc (body->n_nodes ? body->n_nodes : 1, sizeof **nodes);
@@ -250,7 +251,7 @@ pegasus_propose (const char *meta, const char *table, uint32_t partition, int ty
         r->node = msg_strdup (request, node);
         r->force = force;
     }
-    int rc = s_call (meta, request, timeout_ms, &reply);
+    int rc = pegasus_admin_call (meta, request, timeout_ms, &reply);
     msg_destroy (&reply);
     return rc;
 }
@@ -259,7 +260,7 @@ static int
 s_level (const char *meta, msg_t *request, pegasus_meta_level_t *out, int timeout_ms)
 {
     msg_t *reply;
-    int rc = s_call (meta, request, timeout_ms, &reply);
+    int rc = pegasus_admin_call (meta, request, timeout_ms, &reply);
     if (rc == PEGASUS_OK && out) {
         Pg__MetaLevelReply *body = msg_body (reply);
         out->level = body->level;

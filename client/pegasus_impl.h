@@ -71,6 +71,12 @@ int
                            int32_t partition, bool idempotent, int timeout_ms,
                            op_done_fn *done, void *arg);
 
+//  One meta request of an administration call, on the shared runtime:
+//  the status (a failure's message recorded for pegasus_error) and the
+//  reply in *reply_p. Takes the request (NULL: out of memory).
+int
+    pegasus_admin_call (const char *meta_servers, msg_t *request, int timeout_ms, msg_t **reply_p);
+
 //  Asks meta (trying each server of the list) and waits: the status and
 //  the reply in *reply_p. Takes the request.
 int

@@ -4,9 +4,11 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_ARGS 256
 
@@ -20,6 +22,36 @@ typedef struct {
 } command_t;
 
 static int s_help (shell_t *self, int argc, char **argv);
+
+void
+shell_time (char *out, size_t size, int64_t ms)
+{
+    if (!ms) {
+        snprintf (out, size, "-");
+        return;
+    }
+    time_t secs = (time_t) (ms / 1000);
+    struct tm tm;
+    localtime_r (&secs, &tm);
+    strftime (out, size, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+const char *
+shell_size (uint64_t bytes, char *buf, size_t size)
+{
+    static const char *units [] = { "B", "KiB", "MiB", "GiB", "TiB" };
+    double value = (double) bytes;
+    size_t unit = 0;
+    while (value >= 1024 && unit + 1 < sizeof units / sizeof units [0]) {
+        value /= 1024;
+        unit++;
+    }
+    if (unit == 0)
+        snprintf (buf, size, "%" PRIu64 " B", bytes);
+    else
+        snprintf (buf, size, "%.1f %s", value, units [unit]);
+    return buf;
+}
 
 static const command_t s_commands [] = {
     { "help", "help [command]", "list commands, or one command's usage", s_help },
@@ -42,6 +74,12 @@ static const command_t s_commands [] = {
       shell_cmd_actors },
     { "server_info", "server_info [host:port]",
       "what replica servers hold and cost: replicas, memory, disk", shell_cmd_server_info },
+    { "backup", "backup <table> -b <target>",
+      "back the table up to a target (a job meta keeps; prints its id)", shell_cmd_backup },
+    { "query_backup", "query_backup [backup_id]",
+      "backup jobs, or one with every partition's progress", shell_cmd_query_backup },
+    { "cancel_backup", "cancel_backup <backup_id>",
+      "stop a running backup and remove what it uploaded", shell_cmd_cancel_backup },
     { "set", "set <hash_key> <sort_key> <value> [ttl_seconds]", "write a record", shell_cmd_set },
     { "get", "get <hash_key> <sort_key>", "read a record", shell_cmd_get },
     { "del", "del <hash_key> <sort_key>", "delete a record", shell_cmd_del },

@@ -8,19 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-static void
-s_time (char *out, size_t size, int64_t ms)
-{
-    if (!ms) {
-        snprintf (out, size, "-");
-        return;
-    }
-    time_t secs = (time_t) (ms / 1000);
-    struct tm tm;
-    localtime_r (&secs, &tm);
-    strftime (out, size, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
 int
 shell_cmd_ls (shell_t *self, int argc, char **argv)
 {
@@ -36,8 +23,8 @@ shell_cmd_ls (shell_t *self, int argc, char **argv)
              "replicas", "status", "created", "expires");
     for (size_t i = 0; i < count; i++) {
         char created [32], expires [32];
-        s_time (created, sizeof created, tables [i].create_ms);
-        s_time (expires, sizeof expires, tables [i].dropped ? tables [i].expire_ms : 0);
+        shell_time (created, sizeof created, tables [i].create_ms);
+        shell_time (expires, sizeof expires, tables [i].dropped ? tables [i].expire_ms : 0);
         fprintf (self->out, "%-6u %-24s %-10u %-10u %-8s %-19s %s\n", tables [i].app_id,
                  tables [i].name, tables [i].partition_count, tables [i].replica_count,
                  tables [i].dropped ? "dropped" : "available", created, expires);

@@ -42,7 +42,18 @@ pegasus_client_t *
 int
     shell_int (const char *text, const char *what, long long min, long long max, long long *out);
 
+//  A wall-clock time in ms as local "YYYY-MM-DD HH:MM:SS" ("-" for 0).
+void
+    shell_time (char *out, size_t size, int64_t ms);
+
+//  bytes as "12.3 MiB" in buf (returned).
+const char *
+    shell_size (uint64_t bytes, char *buf, size_t size);
+
 int shell_cmd_ls (shell_t *self, int argc, char **argv);
+int shell_cmd_backup (shell_t *self, int argc, char **argv);
+int shell_cmd_query_backup (shell_t *self, int argc, char **argv);
+int shell_cmd_cancel_backup (shell_t *self, int argc, char **argv);
 int shell_cmd_create (shell_t *self, int argc, char **argv);
 int shell_cmd_drop (shell_t *self, int argc, char **argv);
 int shell_cmd_recall (shell_t *self, int argc, char **argv);

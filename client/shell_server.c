@@ -6,24 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-//  bytes as "12.3 MiB".
-static const char *
-s_size (uint64_t bytes, char *buf, size_t size)
-{
-    static const char *units [] = { "B", "KiB", "MiB", "GiB", "TiB" };
-    double value = (double) bytes;
-    size_t unit = 0;
-    while (value >= 1024 && unit + 1 < sizeof units / sizeof units [0]) {
-        value /= 1024;
-        unit++;
-    }
-    if (unit == 0)
-        snprintf (buf, size, "%" PRIu64 " B", bytes);
-    else
-        snprintf (buf, size, "%.1f %s", value, units [unit]);
-    return buf;
-}
-
 static void
 s_print (shell_t *self, const pegasus_server_info_t *info)
 {
@@ -35,22 +17,22 @@ s_print (shell_t *self, const pegasus_server_info_t *info)
              info->failed);
     if (info->rss_bytes)
         fprintf (self->out, "  memory:      %s resident, %s per replica\n",
-                 s_size (info->rss_bytes, a, sizeof a), s_size (info->rss_bytes / per, b, sizeof b));
+                 shell_size (info->rss_bytes, a, sizeof a), shell_size (info->rss_bytes / per, b, sizeof b));
     else
         fprintf (self->out, "  memory:      resident size unknown on this system\n");
     fprintf (self->out, "  memtables:   %s of a %s budget\n",
-             s_size (info->memtable_bytes, a, sizeof a),
-             s_size (info->write_budget_bytes, b, sizeof b));
+             shell_size (info->memtable_bytes, a, sizeof a),
+             shell_size (info->write_budget_bytes, b, sizeof b));
     fprintf (self->out, "  block cache: %s of %s (%s pinned)\n",
-             s_size (info->block_cache_bytes, a, sizeof a),
-             s_size (info->block_cache_capacity, b, sizeof b),
-             s_size (info->block_cache_pinned_bytes, c, sizeof c));
+             shell_size (info->block_cache_bytes, a, sizeof a),
+             shell_size (info->block_cache_capacity, b, sizeof b),
+             shell_size (info->block_cache_pinned_bytes, c, sizeof c));
     if (info->disk_known)
         fprintf (self->out, "  disk:        replicas %s in %u directories (%s each), log %s\n",
-                 s_size (info->replica_disk_bytes, a, sizeof a), info->replica_dirs,
-                 s_size (info->replica_disk_bytes / (info->replica_dirs ? info->replica_dirs : 1),
+                 shell_size (info->replica_disk_bytes, a, sizeof a), info->replica_dirs,
+                 shell_size (info->replica_disk_bytes / (info->replica_dirs ? info->replica_dirs : 1),
                          b, sizeof b),
-                 s_size (info->log_disk_bytes, c, sizeof c));
+                 shell_size (info->log_disk_bytes, c, sizeof c));
     else
         fprintf (self->out, "  disk:        unknown (the server could not measure it; see its log)\n");
 }

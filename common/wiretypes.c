@@ -5,6 +5,7 @@
 #include "meta.pb-c.h"
 #include "replica.pb-c.h"
 #include "target.pb-c.h"
+#include "backup.pb-c.h"
 
 #include <stddef.h>
 
@@ -93,7 +94,18 @@ wiretypes_register (void)
         &pg__target_list_reply__descriptor,
         &pg__target_stat__descriptor,
         &pg__target_stat_reply__descriptor,
-        &pg__target_remove__descriptor
+        &pg__target_remove__descriptor,
+        &pg__backup_file__descriptor,
+        &pg__backup_partition__descriptor,
+        &pg__backup_job__descriptor,
+        &pg__backup_request__descriptor,
+        &pg__backup_reply__descriptor,
+        &pg__query_backup_request__descriptor,
+        &pg__query_backup_reply__descriptor,
+        &pg__cancel_backup_request__descriptor,
+        &pg__backup_partition_request__descriptor,
+        &pg__backup_partition_reply__descriptor,
+        &pg__backup_manifest__descriptor
     };
     for (size_t i = 0; i < sizeof types / sizeof types [0]; i++)
         if (types_register (types [i]))

@@ -14,6 +14,7 @@
 #include "runtime/fault.h"
 #include "runtime/log.h"
 #include "runtime/rt.h"
+#include "backup.pb-c.h"
 #include "meta.pb-c.h"
 
 #include <arpa/inet.h>
@@ -931,6 +932,7 @@ s_tick (meta_t *self)
         }
     }
     meta_cure_tick (self);
+    meta_backup_tick (self);
     if (changed) {
         self->config_version++;
         meta_push (self);
@@ -989,6 +991,15 @@ s_receive (actor_t *actor, msg_t **msg_p)
     else
     if (msg_is (msg, &pg__get_meta_level_request__descriptor))
         meta_on_get_level (self, msg);
+    else
+    if (msg_is (msg, &pg__backup_request__descriptor))
+        meta_on_backup (self, msg);
+    else
+    if (msg_is (msg, &pg__query_backup_request__descriptor))
+        meta_on_query_backup (self, msg);
+    else
+    if (msg_is (msg, &pg__cancel_backup_request__descriptor))
+        meta_on_cancel_backup (self, msg);
     else
         actor_reply_error (actor, msg, PG__STATUS__INVALID_ARGUMENT, "meta does not handle %s",
                            msg_kind_name (msg));
@@ -1071,6 +1082,7 @@ s_init (actor_t *actor, void *args)
     //  says: a persisted epoch above every earlier run's.
     uint64_t epoch;
     if (metastore_load_nodes (self->store, s_load_node, self)
+    ||  meta_backup_load (self)
     ||  metastore_next_epoch (self->store, &epoch)) {
         s_fini (actor);
         return -1;
@@ -1114,6 +1126,7 @@ s_fini (actor_t *actor)
     while (self->proposals && u64map_next (self->proposals, &cursor, &id, &value) == 0)
         free (value);
     u64map_destroy (&self->proposals);
+    meta_backup_free (self);
     metastore_close (&self->store);
     free (self);
     actor_set_state (actor, NULL);

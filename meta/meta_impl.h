@@ -1,7 +1,8 @@
 /*  meta_impl: the meta actor's state and what its files share. meta.c:
     tables, routing, beacons and config sync; meta_cure.c: failure
     detection, reconfiguration (PacificA's configuration manager), the
-    cure that restores replica counts, and the operator's levers. */
+    cure that restores replica counts, and the operator's levers;
+    meta_backup.c: cold backups, as persisted jobs. */
 #ifndef META_META_IMPL_H
 #define META_META_IMPL_H
 
@@ -65,9 +66,12 @@ typedef struct {
     int64_t at_ms;
 } proposal_t;
 
+typedef struct meta_backup_t meta_backup_t;
+
 typedef struct {
     actor_t *self;
     metastore_t *store;
+    u64map_t *backups;                  //  backup id -> meta_backup_t (meta_backup.c)
     u64map_t *apps;                     //  id -> app_t
     strmap_t *names;                    //  name -> app_t, available ones
     strmap_t *nodes;                    //  address -> node_t
@@ -189,5 +193,23 @@ void
 
 void
     meta_on_get_level (meta_t *self, msg_t *request);
+
+//  ---------------------------------------------------------------------------
+//  meta_backup.c
+
+//  Loads the backup jobs the store holds (running ones go on). 0 or -1.
+int
+    meta_backup_load (meta_t *self);
+void
+    meta_backup_free (meta_t *self);
+//  Every tick: polls the running backups that are due.
+void
+    meta_backup_tick (meta_t *self);
+void
+    meta_on_backup (meta_t *self, msg_t *request);
+void
+    meta_on_query_backup (meta_t *self, msg_t *request);
+void
+    meta_on_cancel_backup (meta_t *self, msg_t *request);
 
 #endif

@@ -2,6 +2,7 @@
 #include "meta/metastore.h"
 #include "runtime/log.h"
 
+#include <inttypes.h>
 #include <rocksdb/c.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@ struct metastore_t {
 #define LEVEL_KEY "meta_level"
 #define EPOCH_KEY "epoch"
 #define NODE_PREFIX "node."
+#define JOB_PREFIX "job."
 
 metastore_t *
 metastore_open (const char *dir)
@@ -242,29 +244,32 @@ metastore_save_node (metastore_t *self, const Pg__NodeRecord *node)
     return s_commit (self, batch);
 }
 
-int
-metastore_load_nodes (metastore_t *self, metastore_node_fn *fn, void *ctx)
+//  Every record under prefix, decoded as desc, to fn (with its key). One
+//  that does not decode is logged and skipped. 0, or -1 if the store
+//  cannot be read.
+typedef void (scan_fn) (void *ctx, const char *key, size_t key_len, ProtobufCMessage *record);
+
+static int
+s_scan (metastore_t *self, const char *prefix, const ProtobufCMessageDescriptor *desc,
+        scan_fn *fn, void *ctx)
 {
     rocksdb_iterator_t *it = rocksdb_create_iterator (self->db, self->read);
-    size_t prefix = strlen (NODE_PREFIX);
-    for (rocksdb_iter_seek (it, NODE_PREFIX, prefix); rocksdb_iter_valid (it); rocksdb_iter_next (it)) {
+    size_t prefix_len = strlen (prefix);
+    for (rocksdb_iter_seek (it, prefix, prefix_len); rocksdb_iter_valid (it); rocksdb_iter_next (it)) {
         size_t key_len, value_len;
         const char *key = rocksdb_iter_key (it, &key_len);
-        if (key_len < prefix || memcmp (key, NODE_PREFIX, prefix))
+        if (key_len < prefix_len || memcmp (key, prefix, prefix_len))
             break;
         const char *bytes = rocksdb_iter_value (it, &value_len);
-        Pg__NodeRecord *node = pg__node_record__unpack (NULL, value_len, (const uint8_t *) bytes);
-        if (!node || !*node->address) {
-            //  Forgetting a node costs one missed restart detection at most
-            //  (the replica's ballot file still refuses to lead again).
+        ProtobufCMessage *record = protobuf_c_message_unpack (desc, NULL, value_len,
+                                                              (const uint8_t *) bytes);
+        if (!record) {
             log_error ("meta: record %.*s in the store does not decode; ignored",
                        (int) key_len, key);
-            if (node)
-                pg__node_record__free_unpacked (node, NULL);
             continue;
         }
-        fn (ctx, node);
-        pg__node_record__free_unpacked (node, NULL);
+        fn (ctx, key, key_len, record);
+        protobuf_c_message_free_unpacked (record, NULL);
     }
     char *error = NULL;
     rocksdb_iter_get_error (it, &error);
@@ -275,6 +280,82 @@ metastore_load_nodes (metastore_t *self, metastore_node_fn *fn, void *ctx)
         return -1;
     }
     return 0;
+}
+
+typedef struct {
+    metastore_node_fn *fn;
+    void *ctx;
+} nodes_ctx_t;
+
+static void
+s_node_record (void *ctx, const char *key, size_t key_len, ProtobufCMessage *record)
+{
+    nodes_ctx_t *nodes = ctx;
+    const Pg__NodeRecord *node = (const Pg__NodeRecord *) record;
+    //  Forgetting a node costs one missed restart detection at most (the
+    //  replica's ballot file still refuses to lead again).
+    if (!*node->address)
+        log_error ("meta: record %.*s names no address; ignored", (int) key_len, key);
+    else
+        nodes->fn (nodes->ctx, node);
+}
+
+int
+metastore_load_nodes (metastore_t *self, metastore_node_fn *fn, void *ctx)
+{
+    nodes_ctx_t nodes = { fn, ctx };
+    return s_scan (self, NODE_PREFIX, &pg__node_record__descriptor, s_node_record, &nodes);
+}
+
+static void
+s_job_key (char *out, size_t size, const char *kind, uint64_t id)
+{
+    snprintf (out, size, JOB_PREFIX "%.32s.%020" PRIu64, kind, id);
+}
+
+int
+metastore_save_job (metastore_t *self, const char *kind, uint64_t id, const ProtobufCMessage *job)
+{
+    char key [96];
+    s_job_key (key, sizeof key, kind, id);
+    rocksdb_writebatch_t *batch = rocksdb_writebatch_create ();
+    if (s_put (batch, key, job)) {
+        rocksdb_writebatch_destroy (batch);
+        return -1;
+    }
+    return s_commit (self, batch);
+}
+
+int
+metastore_remove_job (metastore_t *self, const char *kind, uint64_t id)
+{
+    char key [96];
+    s_job_key (key, sizeof key, kind, id);
+    rocksdb_writebatch_t *batch = rocksdb_writebatch_create ();
+    rocksdb_writebatch_delete (batch, key, strlen (key));
+    return s_commit (self, batch);
+}
+
+typedef struct {
+    metastore_job_fn *fn;
+    void *ctx;
+} jobs_ctx_t;
+
+static void
+s_job_record (void *ctx, const char *key, size_t key_len, ProtobufCMessage *record)
+{
+    jobs_ctx_t *jobs = ctx;
+    jobs->fn (jobs->ctx, record);
+}
+
+int
+metastore_load_jobs (metastore_t *self, const char *kind, const ProtobufCMessageDescriptor *desc,
+                     metastore_job_fn *fn, void *ctx)
+{
+    char prefix [64];
+    snprintf (prefix, sizeof prefix, JOB_PREFIX "%.32s.", kind);
+    jobs_ctx_t jobs = { fn, ctx };
+    return s_scan (self, prefix, desc, s_job_record, &jobs);
 }
 
 int

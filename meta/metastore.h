@@ -2,8 +2,9 @@
 
     One record per table ("app.<id>": pg.AppInfo) and per partition
     ("part.<id>.<index>": pg.PartitionConfig), one per replica server
-    ("node.<address>": pg.NodeRecord), the next table id, the meta level
-    and the epoch of this meta's configuration versions.
+    ("node.<address>": pg.NodeRecord), one per job ("job.<kind>.<id>"),
+    the next table id, the meta level and the epoch of this meta's
+    configuration versions.
     Every change is written with sync=true before anyone acts on it: a
     configuration is never handed out that a restart could forget.
 */
@@ -51,6 +52,22 @@ int
 typedef void (metastore_node_fn) (void *ctx, const Pg__NodeRecord *node);
 int
     metastore_load_nodes (metastore_t *self, metastore_node_fn *fn, void *ctx);
+
+//  Jobs (a backup, and later moves, splits...): one record per job, keyed
+//  by its kind and id, the whole job as one protobuf message, synced. A
+//  job is written before anyone acts on what it says, so a restarted meta
+//  goes on from it.
+int
+    metastore_save_job (metastore_t *self, const char *kind, uint64_t id,
+                        const ProtobufCMessage *job);
+int
+    metastore_remove_job (metastore_t *self, const char *kind, uint64_t id);
+//  Every job of a kind, in id order, decoded as desc, to fn (the message
+//  is freed after the call). 0 or -1.
+typedef void (metastore_job_fn) (void *ctx, const ProtobufCMessage *job);
+int
+    metastore_load_jobs (metastore_t *self, const char *kind, const ProtobufCMessageDescriptor *desc,
+                         metastore_job_fn *fn, void *ctx);
 
 //  A new epoch, above every one handed out before (synced before it is
 //  returned): configuration versions are epoch << 32 | a count, so they

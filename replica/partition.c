@@ -28,6 +28,7 @@ const msg_kind_t partition_kind_open = { "partition.open" };
 const msg_kind_t partition_kind_flush = { "partition.flush" };
 const msg_kind_t partition_kind_group_check = { "partition.group_check" };
 const msg_kind_t partition_kind_checked = { "partition.checked" };
+const msg_kind_t partition_kind_backup = { "partition.backup" };
 static const msg_kind_t s_kind_seal = { "partition.seal" };
 static const msg_kind_t s_kind_tick = { "partition.tick" };
 static const msg_kind_t s_kind_lead = { "partition.lead" };
@@ -1068,6 +1069,9 @@ s_handle (partition_t *self, msg_t **msg_p)
     else
     if (msg_is (msg, &pg__config_proposal__descriptor))
         partition_on_proposal (self, msg);
+    else
+    if (msg_is (msg, &partition_kind_backup))
+        partition_on_backup (self, msg_p);
     else
         partition_fail (self, msg, PG__STATUS__INVALID_ARGUMENT, "%s does not handle %s",
                         actor_name (actor), msg_kind_name (msg));

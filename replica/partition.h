@@ -200,6 +200,18 @@ typedef struct {
     uint32_t partition;
 } partition_closed_t;
 
+//  backup -> partition: make a RocksDB checkpoint of this primary for a
+//  backup, at path (which must not exist). Answered with the same kind:
+//  status 0 and the checkpoint's last applied decree, or a pg status and
+//  why (INVALID_STATE: not the serving primary).
+extern const msg_kind_t partition_kind_backup;
+typedef struct {
+    char path [4200];
+    int status;
+    uint64_t decree;
+    char error [200];
+} partition_backup_t;
+
 //  partition -> stub: where the replica is. Sent on changes and every tick.
 extern const msg_kind_t partition_kind_status;
 typedef struct {

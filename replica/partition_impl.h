@@ -414,6 +414,10 @@ void
 void
     partition_learner_durable (partition_t *self);
 
+//  partition_kind_backup: a checkpoint of this primary for a backup.
+void
+    partition_on_backup (partition_t *self, msg_t **msg_p);
+
 //  Abandons a checkpoint copy in progress.
 void
     partition_copy_abort (partition_t *self);

@@ -796,6 +796,39 @@ s_learn_checkpoint (partition_t *self, msg_t **msg_p)
     actor_reply (self->self, request, &reply);
 }
 
+//  A checkpoint for a backup: only the serving primary makes one, so a
+//  backup holds what clients were told is written, at the decree it says.
+void
+partition_on_backup (partition_t *self, msg_t **msg_p)
+{
+    msg_t *request = *msg_p;
+    const partition_backup_t *ask = msg_body (request);
+    partition_backup_t *answer;
+    msg_t *reply = msg_new_local (&partition_kind_backup, sizeof *answer, (void **) &answer);
+    if (!reply)
+        return;
+    if (self->state != PARTITION_READY || self->role != ROLE_PRIMARY || !self->serving) {
+        answer->status = PG__STATUS__INVALID_STATE;
+        snprintf (answer->error, sizeof answer->error, "not the serving primary");
+    }
+    else {
+        if (partition_offload (self, msg_p)) {
+            msg_destroy (&reply);
+            return;                     //  a checkpoint flushes: not on the I/O thread
+        }
+        if (db_checkpoint (self->db, ask->path)) {
+            answer->status = PG__STATUS__IO_ERROR;
+            snprintf (answer->error, sizeof answer->error, "cannot make a checkpoint");
+        }
+        else {
+            answer->decree = self->applied;
+            log_notice ("%s: checkpoint at decree %" PRIu64 " for a backup",
+                        actor_name (self->self), self->applied);
+        }
+    }
+    actor_reply (self->self, request, &reply);
+}
+
 void
 partition_on_learn (partition_t *self, msg_t **msg_p)
 {

@@ -3,6 +3,7 @@
 #include "replica/stub.h"
 #include "replica/db.h"
 #include "actors/filesrv.h"
+#include "replica/uploader.h"
 #include "replica/groupcheck.h"
 #include "replica/logwriter.h"
 #include "replica/partition.h"
@@ -58,6 +59,7 @@ typedef struct {
     actor_t *meta;
     actor_t *log;
     actor_t *files;
+    actor_t *uploader;                  //  "backup": this server's part of backups
     db_env_t *env;
     logwriter_config_t log_config;
     char *log_dir;
@@ -1157,9 +1159,11 @@ s_init (actor_t *actor, void *args)
     self->log_config.dir = self->log_dir;
     self->log = logwriter_spawn (actor_rt (actor), &self->log_config);
     self->files = filesrv_spawn (actor_rt (actor), self->checkpoint_dir, 3600 * 1000);
+    snprintf (path, sizeof path, "%s/backup", data_dir);
+    self->uploader = uploader_spawn (actor_rt (actor), config, path);
     self->checks = groupcheck_spawn (actor_rt (actor));
     if (!self->meta || !self->meta_node || !self->env || !self->log || !self->files
-    ||  !self->checks) {
+    ||  !self->checks || !self->uploader) {
         log_error ("replica role: cannot start (meta address %s)", address);
         goto failed;
     }
@@ -1199,6 +1203,7 @@ s_fini (actor_t *actor)
     actor_stop (&self->checks);
     actor_stop (&self->log);
     actor_stop (&self->files);
+    actor_stop (&self->uploader);
     free (self->checkpoint_dir);
     free (self->meta_node);
     actor_unref (&self->meta);
