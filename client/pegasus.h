@@ -556,6 +556,56 @@ void
 int
     pegasus_cancel_backup (const char *meta_servers, uint64_t backup_id, int timeout_ms);
 
+//  Restores: a new table from a backup, served only once every partition's
+//  files are downloaded and checked (or, asked for, skipped: empty).
+enum {
+    PEGASUS_RESTORE_WAITING = 0,
+    PEGASUS_RESTORE_DOWNLOADING = 1,
+    PEGASUS_RESTORE_DONE = 2,
+    PEGASUS_RESTORE_FAILED = 3,         //  the last attempt failed; meta retries or gives up
+    PEGASUS_RESTORE_SKIPPED = 4         //  bad in the backup, skipped: the partition is empty
+};
+
+typedef struct {
+    uint32_t index;
+    int step;                           //  PEGASUS_RESTORE_*
+    char primary [256];
+    uint64_t bytes_total, bytes_done;
+    uint32_t failures;
+    char error [256];
+} pegasus_restore_partition_t;
+
+typedef struct {
+    uint64_t id;
+    uint64_t backup_id;
+    char target [129];
+    char table [129];                   //  the new table
+    uint32_t app_id;
+    int state;                          //  PEGASUS_JOB_*
+    int64_t start_ms, end_ms;
+    char error [512];
+    bool skip_bad_partition;
+    uint32_t partition_count;
+    uint32_t partitions_done, partitions_skipped;
+    uint64_t bytes_total, bytes_done;
+    pegasus_restore_partition_t *partitions;    //  partition_count of them
+} pegasus_restore_t;
+
+//  Starts restoring backup_id from target into a new table (same partition
+//  count and settings as the backed-up one); its id in *app_id.
+int
+    pegasus_restore (const char *meta_servers, uint64_t backup_id, const char *target,
+                     const char *new_table, bool skip_bad_partition, uint32_t *app_id,
+                     int timeout_ms);
+
+//  The latest restore into table. Free with pegasus_restore_free.
+int
+    pegasus_query_restore (const char *meta_servers, const char *table, pegasus_restore_t *out,
+                           int timeout_ms);
+
+void
+    pegasus_restore_free (pegasus_restore_t *restore);
+
 //  What one replica server holds and what it costs.
 typedef struct {
     char node [256];

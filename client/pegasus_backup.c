@@ -1,4 +1,4 @@
-/*  pegasus_backup: the cold backup calls (meta's backup jobs). */
+/*  pegasus_backup: the cold backup and restore calls (meta's jobs). */
 #include "client/pegasus_impl.h"
 #include "backup.pb-c.h"
 
@@ -116,4 +116,86 @@ pegasus_cancel_backup (const char *meta, uint64_t backup_id, int timeout_ms)
     int rc = pegasus_admin_call (meta, request, timeout_ms, &reply);
     msg_destroy (&reply);
     return rc;
+}
+
+int
+pegasus_restore (const char *meta, uint64_t backup_id, const char *target, const char *new_table,
+                 bool skip_bad_partition, uint32_t *app_id, int timeout_ms)
+{
+    if (!backup_id || !target || !*target || !new_table || !*new_table)
+        return pegasus_fail (PEGASUS_INVALID_ARGUMENT, "a backup id, a target and a new table name are needed");
+    Pg__RestoreRequest *r;
+    msg_t *request = msg_new (&pg__restore_request__descriptor, (void **) &r), *reply;
+    if (request) {
+        r->backup_id = backup_id;
+        r->target = msg_strdup (request, target);
+        r->new_app_name = msg_strdup (request, new_table);
+        r->skip_bad_partition = skip_bad_partition;
+    }
+    int rc = pegasus_admin_call (meta, request, timeout_ms, &reply);
+    if (rc == PEGASUS_OK && app_id)
+        *app_id = ((Pg__RestoreReply *) msg_body (reply))->app_id;
+    msg_destroy (&reply);
+    return rc;
+}
+
+int
+pegasus_query_restore (const char *meta, const char *table, pegasus_restore_t *out, int timeout_ms)
+{
+    memset (out, 0, sizeof *out);
+    Pg__QueryRestoreRequest *r;
+    msg_t *request = msg_new (&pg__query_restore_request__descriptor, (void **) &r), *reply;
+    if (request)
+        r->app_name = msg_strdup (request, table ? table : "");
+    int rc = pegasus_admin_call (meta, request, timeout_ms, &reply);
+    if (rc != PEGASUS_OK)
+        return rc;
+    const Pg__RestoreJob *job = msg_is (reply, &pg__query_restore_reply__descriptor)
+                              ? ((Pg__QueryRestoreReply *) msg_body (reply))->job : NULL;
+    if (!job) {
+        msg_destroy (&reply);
+        return pegasus_fail (PEGASUS_BAD_MESSAGE, "meta answered without a restore");
+    }
+    out->id = job->id;
+    out->backup_id = job->backup_id;
+    snprintf (out->target, sizeof out->target, "%s", job->target);
+    snprintf (out->table, sizeof out->table, "%s", job->app_name);
+    out->app_id = job->app_id;
+    out->state = job->state;
+    out->start_ms = job->start_ms;
+    out->end_ms = job->end_ms;
+    snprintf (out->error, sizeof out->error, "%s", job->error);
+    out->skip_bad_partition = job->skip_bad_partition;
+    out->partition_count = (uint32_t) job->n_partitions;
+    out->partitions = calloc (job->n_partitions + 1, sizeof *out->partitions);
+    if (!out->partitions) {
+        msg_destroy (&reply);
+        return pegasus_fail (PEGASUS_INTERNAL, "out of memory");
+    }
+    for (size_t i = 0; i < job->n_partitions; i++) {
+        const Pg__RestorePartition *from = job->partitions [i];
+        pegasus_restore_partition_t *to = &out->partitions [i];
+        to->index = from->index;
+        to->step = from->step;
+        snprintf (to->primary, sizeof to->primary, "%s", from->primary);
+        to->bytes_total = from->bytes_total;
+        to->bytes_done = from->bytes_done;
+        to->failures = from->failures;
+        snprintf (to->error, sizeof to->error, "%s", from->error);
+        out->bytes_total += from->bytes_total;
+        out->bytes_done += from->bytes_done;
+        out->partitions_done += from->step == PG__RESTORE_STEP__RESTORE_DONE;
+        out->partitions_skipped += from->step == PG__RESTORE_STEP__RESTORE_SKIPPED;
+    }
+    msg_destroy (&reply);
+    return PEGASUS_OK;
+}
+
+void
+pegasus_restore_free (pegasus_restore_t *restore)
+{
+    if (restore) {
+        free (restore->partitions);
+        restore->partitions = NULL;
+    }
 }

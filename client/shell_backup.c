@@ -1,4 +1,5 @@
-/*  shell_backup: backup, query_backup, cancel_backup. */
+/*  shell_backup: backup, query_backup, cancel_backup, restore_app,
+    query_restore_status. */
 #include "client/shell_impl.h"
 
 #include <inttypes.h>
@@ -109,5 +110,82 @@ shell_cmd_cancel_backup (shell_t *self, int argc, char **argv)
     if (rc != PEGASUS_OK)
         return shell_failed (rc);
     fprintf (self->out, "backup %lld cancelled; its files are being removed from the target\n", id);
+    return 0;
+}
+
+static const char *
+s_restore_step (int step)
+{
+    static const char *names [] = { "waiting", "downloading", "done", "failed", "skipped" };
+    return step >= 0 && step < 5 ? names [step] : "unknown";
+}
+
+int
+shell_cmd_restore_app (shell_t *self, int argc, char **argv)
+{
+    long long id = 0;
+    const char *target = NULL, *name = NULL;
+    bool skip = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp (argv [i], "--skip-bad-partition"))
+            skip = true;
+        else
+        if (i + 1 < argc && !strcmp (argv [i], "-i")) {
+            if (shell_int (argv [++i], "backup id", 1, INT64_MAX, &id))
+                return 1;
+        }
+        else
+        if (i + 1 < argc && !strcmp (argv [i], "-b"))
+            target = argv [++i];
+        else
+        if (i + 1 < argc && !strcmp (argv [i], "-n"))
+            name = argv [++i];
+        else
+            return shell_error (PEGASUS_INVALID_ARGUMENT, "unknown argument '%s'; usage: restore_app "
+                                "-i <backup_id> -b <target> -n <new_table> [--skip-bad-partition]", argv [i]);
+    }
+    if (!id || !target || !name)
+        return shell_error (PEGASUS_INVALID_ARGUMENT, "usage: restore_app -i <backup_id> -b <target> "
+                            "-n <new_table> [--skip-bad-partition]");
+    uint32_t app_id;
+    int rc = pegasus_restore (self->meta, (uint64_t) id, target, name, skip, &app_id, self->timeout_ms);
+    if (rc != PEGASUS_OK)
+        return shell_failed (rc);
+    fprintf (self->out, "restoring backup %lld from %s into table %s (app %u): it is served once "
+             "every partition is in (query_restore_status %s)\n", id, target, name, app_id, name);
+    return 0;
+}
+
+int
+shell_cmd_query_restore_status (shell_t *self, int argc, char **argv)
+{
+    if (argc != 2)
+        return shell_error (PEGASUS_INVALID_ARGUMENT, "usage: query_restore_status <table>");
+    pegasus_restore_t r;
+    int rc = pegasus_query_restore (self->meta, argv [1], &r, self->timeout_ms);
+    if (rc != PEGASUS_OK)
+        return shell_failed (rc);
+    char start [32], done [32], total [32];
+    shell_time (start, sizeof start, r.start_ms);
+    fprintf (self->out, "restore %" PRIu64 ": backup %" PRIu64 " from %s into %s (app %u), %s, "
+             "%u/%u partitions done, %u skipped, %s of %s, started %s", r.id, r.backup_id, r.target,
+             r.table, r.app_id, s_state (r.state), r.partitions_done, r.partition_count,
+             r.partitions_skipped, shell_size (r.bytes_done, done, sizeof done),
+             shell_size (r.bytes_total, total, sizeof total), start);
+    if (r.end_ms)
+        fprintf (self->out, ", took %.1f s", (double) (r.end_ms - r.start_ms) / 1000.0);
+    fprintf (self->out, "\n");
+    if (*r.error)
+        fprintf (self->out, "error: %s\n", r.error);
+    fprintf (self->out, "%-9s %-12s %-22s %-23s %s\n", "PARTITION", "STEP", "PRIMARY", "BYTES", "ERROR");
+    for (uint32_t i = 0; i < r.partition_count; i++) {
+        const pegasus_restore_partition_t *p = &r.partitions [i];
+        char bytes [48];
+        snprintf (bytes, sizeof bytes, "%s/%s", shell_size (p->bytes_done, done, sizeof done),
+                  shell_size (p->bytes_total, total, sizeof total));
+        fprintf (self->out, "%-9u %-12s %-22s %-23s %s\n", p->index, s_restore_step (p->step),
+                 *p->primary ? p->primary : "-", bytes, p->error);
+    }
+    pegasus_restore_free (&r);
     return 0;
 }

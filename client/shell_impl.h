@@ -54,6 +54,8 @@ int shell_cmd_ls (shell_t *self, int argc, char **argv);
 int shell_cmd_backup (shell_t *self, int argc, char **argv);
 int shell_cmd_query_backup (shell_t *self, int argc, char **argv);
 int shell_cmd_cancel_backup (shell_t *self, int argc, char **argv);
+int shell_cmd_restore_app (shell_t *self, int argc, char **argv);
+int shell_cmd_query_restore_status (shell_t *self, int argc, char **argv);
 int shell_cmd_create (shell_t *self, int argc, char **argv);
 int shell_cmd_drop (shell_t *self, int argc, char **argv);
 int shell_cmd_recall (shell_t *self, int argc, char **argv);

@@ -105,7 +105,15 @@ wiretypes_register (void)
         &pg__cancel_backup_request__descriptor,
         &pg__backup_partition_request__descriptor,
         &pg__backup_partition_reply__descriptor,
-        &pg__backup_manifest__descriptor
+        &pg__backup_manifest__descriptor,
+        &pg__restore_partition__descriptor,
+        &pg__restore_job__descriptor,
+        &pg__restore_request__descriptor,
+        &pg__restore_reply__descriptor,
+        &pg__query_restore_request__descriptor,
+        &pg__query_restore_reply__descriptor,
+        &pg__restore_partition_request__descriptor,
+        &pg__restore_partition_reply__descriptor
     };
     for (size_t i = 0; i < sizeof types / sizeof types [0]; i++)
         if (types_register (types [i]))

@@ -286,8 +286,8 @@ meta_in (char **list, size_t n, const char *address)
 
 //  The live node with the fewest primaries (then fewest replicas); ties by
 //  address, so placement is deterministic for a given state.
-static node_t *
-s_pick_node (meta_t *self, uint32_t *extra_primaries)
+node_t *
+meta_pick_node (meta_t *self, uint32_t *extra_primaries)
 {
     node_t *best = NULL;
     uint32_t best_p = 0, best_r = 0;
@@ -337,6 +337,14 @@ s_assigned (const Pg__PartitionConfig *p, const char *address)
         || (!*p->primary && meta_in (p->candidates, p->n_candidates, address));
 }
 
+actor_t *
+meta_actor_at (meta_t *self, const char *node, const char *name)
+{
+    char address [512];
+    snprintf (address, sizeof address, "%s/%s", node, name);
+    return rt_lookup (actor_rt (self->self), address);
+}
+
 report_t *
 meta_report (meta_t *self, const char *address, uint32_t app_id, uint32_t partition)
 {
@@ -355,6 +363,7 @@ s_assignment (msg_t *reply, const app_t *app, uint32_t i)
     a->app_name = msg_strdup (reply, app->info->name);
     a->partition_count = app->info->partition_count;
     a->gone = app->info->status != PG__APP_STATUS__APP_AVAILABLE;
+    a->restoring = app->info->restoring;
     return a->config && a->app_name ? a : NULL;
 }
 
@@ -491,71 +500,63 @@ s_valid_name (const char *name)
     return true;
 }
 
-static void
-s_on_create (meta_t *self, msg_t *request)
+//  The checks of a new table's name and shape: NULL, or why not (with the
+//  status in *status).
+static const char *
+s_check_new (meta_t *self, const char *name, uint32_t pc, uint32_t rc, int *status, char *why,
+             size_t size)
 {
-    Pg__CreateAppRequest *req = msg_body (request);
-    actor_t *me = self->self;
-    if (!s_valid_name (req->name)) {
-        actor_reply_error (me, request, PG__STATUS__INVALID_ARGUMENT,
-                           "table name '%.200s': 1..128 of A-Z a-z 0-9 _ . -", req->name);
-        return;
+    *status = PG__STATUS__INVALID_ARGUMENT;
+    if (!s_valid_name (name))
+        snprintf (why, size, "table name '%.200s': 1..128 of A-Z a-z 0-9 _ . -", name);
+    else
+    if (pc == 0 || pc > MAX_PARTITIONS || (pc & (pc - 1)))
+        snprintf (why, size, "partition count %u: a power of two from 1 to %d", pc, MAX_PARTITIONS);
+    else
+    if (rc < 1 || rc > MAX_REPLICAS)
+        snprintf (why, size, "replica count %u: from 1 to %d", rc, MAX_REPLICAS);
+    else
+    if (strmap_get (self->names, name)) {
+        *status = PG__STATUS__APP_EXIST;
+        snprintf (why, size, "table %s exists", name);
     }
-    uint32_t pc = req->partition_count;
-    if (pc == 0 || pc > MAX_PARTITIONS || (pc & (pc - 1))) {
-        actor_reply_error (me, request, PG__STATUS__INVALID_ARGUMENT,
-                           "partition count %u: a power of two from 1 to %d", pc, MAX_PARTITIONS);
-        return;
-    }
-    if (req->replica_count < 1 || req->replica_count > MAX_REPLICAS) {
-        actor_reply_error (me, request, PG__STATUS__INVALID_ARGUMENT,
-                           "replica count %u: from 1 to %d", req->replica_count, MAX_REPLICAS);
-        return;
-    }
-    if (strmap_get (self->names, req->name)) {
-        actor_reply_error (me, request, PG__STATUS__APP_EXIST, "table %s exists", req->name);
-        return;
-    }
+    else
+        return NULL;
+    return why;
+}
+
+int
+meta_create_app (meta_t *self, const Pg__AppInfo *shape, uint32_t *app_id, int *status,
+                 char *why, size_t why_size)
+{
+    uint32_t pc = shape->partition_count;
+    if (s_check_new (self, shape->name, pc, shape->replica_count, status, why, why_size))
+        return -1;
+    *status = PG__STATUS__INTERNAL;
+    snprintf (why, why_size, "out of memory");
     uint32_t *extra = calloc (strmap_size (self->nodes) + 1, sizeof *extra);
     app_t *app = calloc (1, sizeof *app);
-    if (!extra || !app || !(app->info = malloc (sizeof *app->info))
+    if (!extra || !app || !(app->info = meta_copy (&shape->base))
     ||  !(app->parts = calloc (pc, sizeof *app->parts))) {
         free (extra);
         meta_app_free (app);
-        actor_reply_error (me, request, PG__STATUS__INTERNAL, "out of memory");
-        return;
+        return -1;
     }
-    pg__app_info__init (app->info);
     app->info->app_id = self->next_app_id;
-    app->info->partition_count = pc;
-    app->info->replica_count = req->replica_count;
     app->info->status = PG__APP_STATUS__APP_AVAILABLE;
-    app->info->create_ms = actor_wall_ms (me);
-    int rc = meta_set_string (&app->info->name, req->name);
-    if (req->n_envs && rc == 0) {
-        app->info->envs = calloc (req->n_envs, sizeof *app->info->envs);
-        for (size_t i = 0; app->info->envs && i < req->n_envs; i++) {
-            Pg__AppInfo__EnvsEntry *e = malloc (sizeof *e);
-            if (!e) {
-                rc = -1;
-                break;
-            }
-            pg__app_info__envs_entry__init (e);
-            e->key = strdup (req->envs [i]->key);
-            e->value = strdup (req->envs [i]->value);
-            app->info->envs [app->info->n_envs++] = e;
-        }
-    }
+    app->info->create_ms = actor_wall_ms (self->self);
+    app->info->drop_ms = app->info->expire_ms = 0;
     //  Primaries first, each on the live node with the fewest; secondaries
     //  are added by the cure once replication runs.
+    int rc = 0;
     for (uint32_t i = 0; i < pc && rc == 0; i++) {
-        node_t *node = s_pick_node (self, extra);
+        node_t *node = meta_pick_node (self, extra);
         if (!node) {
             free (extra);
             meta_app_free (app);
-            actor_reply_error (me, request, PG__STATUS__NOT_ENOUGH_MEMBER,
-                               "no live replica server to place partitions on");
-            return;
+            *status = PG__STATUS__NOT_ENOUGH_MEMBER;
+            snprintf (why, why_size, "no live replica server to place partitions on");
+            return -1;
         }
         extra [s_node_index (self, node)]++;
         Pg__PartitionConfig *p = malloc (sizeof *p);
@@ -568,29 +569,77 @@ s_on_create (meta_t *self, msg_t *request)
         p->app_id = app->info->app_id;
         p->partition_index = i;
         p->ballot = 1;
-        p->max_replica_count = req->replica_count;
+        p->max_replica_count = shape->replica_count;
         rc = meta_set_string (&p->primary, node->address);
     }
     free (extra);
     if (rc) {
         meta_app_free (app);
-        actor_reply_error (me, request, PG__STATUS__INTERNAL, "out of memory");
-        return;
+        return -1;
     }
     self->next_app_id++;
     if (meta_commit (self, app)) {
         self->next_app_id--;
-        actor_reply_error (me, request, PG__STATUS__IO_ERROR, "meta could not persist the table");
+        *status = PG__STATUS__IO_ERROR;
+        snprintf (why, why_size, "meta could not persist the table");
+        return -1;
+    }
+    *app_id = self->next_app_id - 1;
+    log_notice ("created table %s (id %u, %u partitions, %u replicas%s)", shape->name, *app_id,
+                pc, shape->replica_count, shape->restoring ? ", restoring" : "");
+    meta_push (self);
+    return 0;
+}
+
+static void
+s_on_create (meta_t *self, msg_t *request)
+{
+    Pg__CreateAppRequest *req = msg_body (request);
+    Pg__AppInfo shape = PG__APP_INFO__INIT;
+    shape.name = req->name;
+    shape.partition_count = req->partition_count;
+    shape.replica_count = req->replica_count;
+    Pg__AppInfo__EnvsEntry *entries = calloc (req->n_envs + 1, sizeof *entries);
+    Pg__AppInfo__EnvsEntry **envs = calloc (req->n_envs + 1, sizeof *envs);
+    for (size_t i = 0; entries && envs && i < req->n_envs; i++) {
+        pg__app_info__envs_entry__init (&entries [i]);
+        entries [i].key = req->envs [i]->key;
+        entries [i].value = req->envs [i]->value;
+        envs [i] = &entries [i];
+    }
+    shape.n_envs = req->n_envs;
+    shape.envs = envs;
+    uint32_t app_id;
+    int status = PG__STATUS__INTERNAL;
+    char why [300] = "out of memory";
+    int rc = entries && envs ? meta_create_app (self, &shape, &app_id, &status, why, sizeof why) : -1;
+    free (entries);
+    free (envs);
+    if (rc) {
+        actor_reply_error (self->self, request, status, "%s", why);
         return;
     }
-    log_notice ("created table %s (id %u, %u partitions, %u replicas)", req->name,
-                self->next_app_id - 1, pc, req->replica_count);
     Pg__CreateAppReply *body;
     msg_t *reply = msg_new (&pg__create_app_reply__descriptor, (void **) &body);
-    if (reply)
-        body->app_id = self->next_app_id - 1;
-    actor_reply (me, request, &reply);
+    if (reply) {
+        body->app_id = app_id;
+        actor_reply (self->self, request, &reply);
+    }
+}
+
+int
+meta_drop_app (meta_t *self, const app_t *app, int64_t hold_seconds)
+{
+    app_t *next = meta_app_clone (app);
+    if (!next)
+        return -1;
+    next->info->status = PG__APP_STATUS__APP_DROPPED;
+    next->info->drop_ms = actor_wall_ms (self->self);
+    next->info->expire_ms = next->info->drop_ms + hold_seconds * 1000;
+    if (meta_commit (self, next))
+        return -1;
     meta_push (self);
+    return 0;
 }
 
 static void
@@ -603,30 +652,21 @@ s_on_drop (meta_t *self, msg_t *request)
                            req->name);
         return;
     }
-    app_t *next = meta_app_clone (app);
-    if (!next) {
-        actor_reply_error (self->self, request, PG__STATUS__INTERNAL, "out of memory");
-        return;
-    }
     int64_t hold = req->hold_seconds > 0 ? req->hold_seconds : self->hold_seconds;
-    next->info->status = PG__APP_STATUS__APP_DROPPED;
-    next->info->drop_ms = actor_wall_ms (self->self);
-    next->info->expire_ms = next->info->drop_ms + hold * 1000;
-    uint32_t app_id = next->info->app_id;
-    int64_t expire = next->info->expire_ms;
-    if (meta_commit (self, next)) {
+    uint32_t app_id = app->info->app_id;
+    if (meta_drop_app (self, app, hold)) {
         actor_reply_error (self->self, request, PG__STATUS__IO_ERROR, "meta could not persist the drop");
         return;
     }
+    app = u64map_get (self->apps, app_id);
     log_notice ("dropped table %s (id %u): recallable for %" PRId64 " s", req->name, app_id, hold);
     Pg__DropAppReply *body;
     msg_t *reply = msg_new (&pg__drop_app_reply__descriptor, (void **) &body);
     if (reply) {
         body->app_id = app_id;
-        body->expire_ms = expire;
+        body->expire_ms = app ? app->info->expire_ms : 0;
     }
     actor_reply (self->self, request, &reply);
-    meta_push (self);
 }
 
 static void
@@ -634,6 +674,11 @@ s_on_recall (meta_t *self, msg_t *request)
 {
     Pg__RecallAppRequest *req = msg_body (request);
     app_t *app = u64map_get (self->apps, req->app_id);
+    if (app && app->info->restoring) {
+        actor_reply_error (self->self, request, PG__STATUS__INVALID_STATE,
+                           "table %u was a restore that did not finish: restore it again", req->app_id);
+        return;
+    }
     if (!app || app->info->status != PG__APP_STATUS__APP_DROPPED) {
         actor_reply_error (self->self, request, PG__STATUS__APP_NOT_EXIST,
                            "no dropped table with id %u", req->app_id);
@@ -933,6 +978,7 @@ s_tick (meta_t *self)
     }
     meta_cure_tick (self);
     meta_backup_tick (self);
+    meta_restore_tick (self);
     if (changed) {
         self->config_version++;
         meta_push (self);
@@ -1000,6 +1046,12 @@ s_receive (actor_t *actor, msg_t **msg_p)
     else
     if (msg_is (msg, &pg__cancel_backup_request__descriptor))
         meta_on_cancel_backup (self, msg);
+    else
+    if (msg_is (msg, &pg__restore_request__descriptor))
+        meta_on_restore (self, msg_p);
+    else
+    if (msg_is (msg, &pg__query_restore_request__descriptor))
+        meta_on_query_restore (self, msg);
     else
         actor_reply_error (actor, msg, PG__STATUS__INVALID_ARGUMENT, "meta does not handle %s",
                            msg_kind_name (msg));
@@ -1083,6 +1135,7 @@ s_init (actor_t *actor, void *args)
     uint64_t epoch;
     if (metastore_load_nodes (self->store, s_load_node, self)
     ||  meta_backup_load (self)
+    ||  meta_restore_load (self)
     ||  metastore_next_epoch (self->store, &epoch)) {
         s_fini (actor);
         return -1;
@@ -1127,6 +1180,7 @@ s_fini (actor_t *actor)
         free (value);
     u64map_destroy (&self->proposals);
     meta_backup_free (self);
+    meta_restore_free (self);
     metastore_close (&self->store);
     free (self);
     actor_set_state (actor, NULL);

@@ -85,14 +85,6 @@ s_running (const meta_backup_t *backup)
     return backup->job->state == PG__JOB_STATE__JOB_RUNNING;
 }
 
-static actor_t *
-s_actor (meta_t *self, const char *node, const char *name)
-{
-    char address [512];
-    snprintf (address, sizeof address, "%s/%s", node, name);
-    return rt_lookup (actor_rt (self->self), address);
-}
-
 //  Asks the uploader on node to forget its part of the backup (a cancel,
 //  or a failed attempt to start afresh). Best effort: one that does not
 //  hear it forgets by itself once nobody asks.
@@ -101,7 +93,7 @@ s_tell_forget (meta_t *self, meta_backup_t *backup, const Pg__BackupPartition *p
 {
     if (!*part->primary)
         return;
-    actor_t *uploader = s_actor (self, part->primary, "backup");
+    actor_t *uploader = meta_actor_at (self, part->primary, "backup");
     Pg__BackupPartitionRequest *req;
     msg_t *msg = uploader ? msg_new (&pg__backup_partition_request__descriptor, (void **) &req) : NULL;
     if (msg) {
@@ -382,7 +374,7 @@ s_poll (meta_t *self, meta_backup_t *backup)
         if (part->step == PG__BACKUP_STEP__BACKUP_DONE || !*part->primary || backup->asking [i]
         ||  strcmp (part->primary, app->parts [i]->primary))
             continue;
-        actor_t *uploader = s_actor (self, part->primary, "backup");
+        actor_t *uploader = meta_actor_at (self, part->primary, "backup");
         Pg__BackupPartitionRequest *req;
         msg_t *msg = uploader ? msg_new (&pg__backup_partition_request__descriptor, (void **) &req) : NULL;
         poll_ctx_t *ctx = msg ? malloc (sizeof *ctx) : NULL;

@@ -295,6 +295,12 @@ s_find_primary (meta_t *self, const app_t *app, app_t **next, uint32_t index)
             best_prepared = r->last_prepared;
         }
     }
+    if (!best && app->info->restoring) {
+        //  Nothing was written to a table being restored: its replicas
+        //  hold no data (they never opened), so any live server may lead.
+        node_t *node = meta_pick_node (self, NULL);
+        best = node ? node->address : NULL;
+    }
     if (!best)
         return false;
     char *chosen = strdup (best);
@@ -506,7 +512,9 @@ s_sweep (meta_t *self, gone_fn *gone, void *ctx, bool find_primary, bool cure)
         if (meta_commit (self, next) == 0)
             changed = true;
         app = u64map_get (self->apps, ids [a]);
-        for (uint32_t i = 0; cure && app && i < app->info->partition_count; i++)
+        //  A table being restored has one replica per partition, closed,
+        //  until its files are in: learners come once it opens.
+        for (uint32_t i = 0; cure && app && !app->info->restoring && i < app->info->partition_count; i++)
             s_cure_count (self, app->parts [i]);
     }
     free (ids);

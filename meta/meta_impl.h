@@ -2,7 +2,8 @@
     tables, routing, beacons and config sync; meta_cure.c: failure
     detection, reconfiguration (PacificA's configuration manager), the
     cure that restores replica counts, and the operator's levers;
-    meta_backup.c: cold backups, as persisted jobs. */
+    meta_backup.c and meta_restore.c: cold backups and restores, as
+    persisted jobs. */
 #ifndef META_META_IMPL_H
 #define META_META_IMPL_H
 
@@ -67,11 +68,14 @@ typedef struct {
 } proposal_t;
 
 typedef struct meta_backup_t meta_backup_t;
+typedef struct meta_restore_t meta_restore_t;
 
 typedef struct {
     actor_t *self;
     metastore_t *store;
     u64map_t *backups;                  //  backup id -> meta_backup_t (meta_backup.c)
+    u64map_t *restores;                 //  restore id -> meta_restore_t (meta_restore.c)
+    bool restores_checked;              //  tables left restoring by a stop were dropped
     u64map_t *apps;                     //  id -> app_t
     strmap_t *names;                    //  name -> app_t, available ones
     strmap_t *nodes;                    //  address -> node_t
@@ -128,6 +132,23 @@ int
 node_t *
     meta_node (meta_t *self, const char *address);
 
+//  The live node with the fewest primaries (extra_primaries: per node, in
+//  the map's order, primaries about to be placed), or NULL if none lives.
+node_t *
+    meta_pick_node (meta_t *self, uint32_t *extra_primaries);
+
+//  Creates a table shaped like `shape` (name, partition and replica
+//  counts, envs, restoring; the rest is set here): persisted, primaries
+//  placed, pushed. 0 with its id, or -1 with a pg status and why.
+int
+    meta_create_app (meta_t *self, const Pg__AppInfo *shape, uint32_t *app_id, int *status,
+                     char *why, size_t why_size);
+
+//  Drops a table (recallable for hold_seconds; 0: forgotten at the next
+//  tick), persisted and pushed. 0 or -1.
+int
+    meta_drop_app (meta_t *self, const app_t *app, int64_t hold_seconds);
+
 //  Whether the node may hold replicas: its beacons arrive within the
 //  grace, it hears meta's replies (so it holds a lease) and its log works.
 //  A node that is not is taken out of every configuration.
@@ -157,6 +178,10 @@ bool
 //  in one push).
 void
     meta_push (meta_t *self);
+
+//  A reference to actor `name` on server `node` ("host:port"), or NULL.
+actor_t *
+    meta_actor_at (meta_t *self, const char *node, const char *name);
 
 //  A node's last report of a replica, or NULL.
 report_t *
@@ -211,5 +236,20 @@ void
     meta_on_query_backup (meta_t *self, msg_t *request);
 void
     meta_on_cancel_backup (meta_t *self, msg_t *request);
+
+//  ---------------------------------------------------------------------------
+//  meta_restore.c
+
+int
+    meta_restore_load (meta_t *self);
+void
+    meta_restore_free (meta_t *self);
+void
+    meta_restore_tick (meta_t *self);
+//  Takes the request (answered once the manifest is read).
+void
+    meta_on_restore (meta_t *self, msg_t **request_p);
+void
+    meta_on_query_restore (meta_t *self, msg_t *request);
 
 #endif

@@ -3,6 +3,7 @@
 #include "replica/stub.h"
 #include "replica/db.h"
 #include "actors/filesrv.h"
+#include "replica/fetcher.h"
 #include "replica/uploader.h"
 #include "replica/groupcheck.h"
 #include "replica/logwriter.h"
@@ -60,6 +61,7 @@ typedef struct {
     actor_t *log;
     actor_t *files;
     actor_t *uploader;                  //  "backup": this server's part of backups
+    actor_t *fetcher;                   //  "restore": and of restores
     db_env_t *env;
     logwriter_config_t log_config;
     char *log_dir;
@@ -74,6 +76,7 @@ typedef struct {
     char *meta_node;                    //  meta's address: pushes come from there only
     char *checkpoint_dir;
     u64map_t *unassigned;               //  dir id -> first seen unassigned (ms)
+    u64map_t *restoring;                //  replica id -> 1: named here, not opened (restore)
     uint64_t config_version;
     bool beacon_in_flight;
     bool beacon_now_pending;            //  a beacon is queued to go at once
@@ -348,7 +351,8 @@ s_collect (stub_t *self, const Pg__BeaconReply *sync)
         if (sscanf (entry->d_name, "%u.%u%c", &app_id, &partition, &tail) != 2)
             continue;
         uint64_t id = s_id (app_id, partition);
-        if (u64map_get (known, app_id) && !u64map_get (self->replicas, id)) {
+        if (u64map_get (known, app_id) && !u64map_get (self->replicas, id)
+        &&  !u64map_get (self->restoring, id)) {
             //  A replica of a live table meta no longer places here: keep
             //  its data a while (meta may want it back as a learner).
             int64_t now = actor_now_ms (self->self);
@@ -423,6 +427,14 @@ s_named (const Pg__PartitionConfig *p, const char *node)
 static void
 s_assign (stub_t *self, const Pg__Assignment *a, const char *node)
 {
+    uint64_t id = s_id (a->config->app_id, a->config->partition_index);
+    if (a->restoring) {
+        //  Its files are being downloaded into its directory ("backup"
+        //  does it, asked by meta): it opens once meta says they are in.
+        u64map_put (self->restoring, id, (void *) 1);
+        return;
+    }
+    u64map_take (self->restoring, id);
     partition_config_t config;
     partition_config_from (a->config, node, ROLE_INACTIVE, &config);
     replica_t *r = u64map_get (self->replicas, s_id (a->config->app_id, a->config->partition_index));
@@ -463,6 +475,7 @@ s_apply_changes (stub_t *self, const Pg__BeaconReply *sync, const char *node)
             s_assign (self, a, node);
             continue;
         }
+        u64map_take (self->restoring, id);
         replica_t *r = u64map_get (self->replicas, id);
         if (r && (a->gone || r->status.role != ROLE_LEARNER))
             s_close (self, r);
@@ -514,6 +527,9 @@ s_apply (stub_t *self, const Pg__BeaconReply *sync)
     cursor = 0;
     while (u64map_next (self->closing, &cursor, &id, &value) == 0)
         ((closing_t *) value)->named = false;
+    //  The whole set: what is being restored here is in it too.
+    for (cursor = 0; u64map_next (self->restoring, &cursor, &id, &value) == 0; cursor = 0)
+        u64map_take (self->restoring, id);
     for (size_t i = 0; i < sync->n_assignments; i++) {
         const Pg__Assignment *a = sync->assignments [i];
         if (a->config && a->partition_count > 0)
@@ -1146,8 +1162,9 @@ s_init (actor_t *actor, void *args)
     self->replicas = u64map_new ();
     self->closing = u64map_new ();
     self->unassigned = u64map_new ();
+    self->restoring = u64map_new ();
     if (!self->data_dir || !self->replica_dir || !self->log_dir || !self->replicas || !self->closing
-    ||  !self->checkpoint_dir || !self->unassigned
+    ||  !self->checkpoint_dir || !self->unassigned || !self->restoring
     ||  s_mkdir (self->data_dir) || s_mkdir (self->replica_dir))
         goto failed;
     //  Only the first meta server for now; the client library takes a list.
@@ -1161,9 +1178,10 @@ s_init (actor_t *actor, void *args)
     self->files = filesrv_spawn (actor_rt (actor), self->checkpoint_dir, 3600 * 1000);
     snprintf (path, sizeof path, "%s/backup", data_dir);
     self->uploader = uploader_spawn (actor_rt (actor), config, path);
+    self->fetcher = fetcher_spawn (actor_rt (actor), self->replica_dir);
     self->checks = groupcheck_spawn (actor_rt (actor));
     if (!self->meta || !self->meta_node || !self->env || !self->log || !self->files
-    ||  !self->checks || !self->uploader) {
+    ||  !self->checks || !self->uploader || !self->fetcher) {
         log_error ("replica role: cannot start (meta address %s)", address);
         goto failed;
     }
@@ -1198,12 +1216,14 @@ s_fini (actor_t *actor)
         free (value);
     u64map_destroy (&self->closing);
     u64map_destroy (&self->unassigned);
+    u64map_destroy (&self->restoring);
     free (self->open_queue);
     free (self->closed);
     actor_stop (&self->checks);
     actor_stop (&self->log);
     actor_stop (&self->files);
     actor_stop (&self->uploader);
+    actor_stop (&self->fetcher);
     free (self->checkpoint_dir);
     free (self->meta_node);
     actor_unref (&self->meta);

@@ -36,29 +36,38 @@
 typedef struct {
     minicluster_t *cluster;
     char *backups;                      //  the target's root
-    pegasus_client_t *client;
+    uint64_t live_id;                   //  the backup taken under writes
+    int live_written;                   //  writer records acknowledged before it started
+    uint64_t mr_id;                     //  a backup of "mr" (3000 records)
 } fixture_t;
 
 static fixture_t s_f;
 
-//  Writes `count` records of about `size` bytes into table.
+//  Record i's value: letters that do not compress (a backup's size is
+//  the data's), the same for the same i.
+static void
+s_value (int i, char *value, size_t size)
+{
+    uint64_t x = 88172645463325252ULL ^ ((uint64_t) i * 0x9E3779B97F4A7C15ULL);
+    for (size_t j = 0; j < size; j++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        value [j] = (char) ('a' + x % 26);
+    }
+}
+
+//  Writes `count` records of `size` bytes into table.
 static void
 s_fill (const char *table, int first, int count, size_t size)
 {
     pegasus_client_t *client = pegasus_client_open (s_f.cluster->meta, table, 10000);
     assert_non_null (client);
     char *value = malloc (size);
-    uint64_t x = 88172645463325252ULL + (uint64_t) first;
     for (int i = first; i < first + count; i++) {
         char key [32];
         snprintf (key, sizeof key, "k%08d", i);
-        //  Bytes that do not compress: the backup's size is the data's.
-        for (size_t j = 0; j < size; j++) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            value [j] = (char) ('a' + x % 26);
-        }
+        s_value (i, value, size);
         assert_int_equal (pegasus_set (client, key, strlen (key), "s", 1, value, size, 0, 10000),
                           PEGASUS_OK);
     }
@@ -234,7 +243,9 @@ test_backup_under_writes_completes_with_manifest (void **state)
     assert_int_equal (pthread_create (&writer, NULL, s_writer, &w), 0);
     usleep (200000);
     uint64_t id = 0;
+    s_f.live_written = w.written;
     assert_int_equal (pegasus_backup (s_f.cluster->meta, "live", "local", &id, 10000), PEGASUS_OK);
+    s_f.live_id = id;
     assert_true (id > 0);
     //  While it runs: no manifest, and one backup of a table at a time.
     assert_null (s_manifest (id));
@@ -271,6 +282,7 @@ test_meta_restarted_mid_backup_resumes (void **state)
     s_fill ("mr", 0, 3000, 1000);
     uint64_t id;
     assert_int_equal (pegasus_backup (s_f.cluster->meta, "mr", "local", &id, 10000), PEGASUS_OK);
+    s_f.mr_id = id;
     s_wait_bytes (id, 100000);
     minicluster_kill (s_f.cluster, 0);
     usleep (500000);
@@ -375,6 +387,175 @@ test_bad_requests_are_refused (void **state)
     pegasus_backups_free (b, n);
 }
 
+//  The restore into table, once it left RUNNING.
+static int
+s_wait_restore (const char *table, pegasus_restore_t *out)
+{
+    int64_t until = testutil_now_ms () + 120000;
+    for (;;) {
+        assert_int_equal (pegasus_query_restore (s_f.cluster->meta, table, out, 10000), PEGASUS_OK);
+        if (out->state != PEGASUS_JOB_RUNNING || testutil_now_ms () > until)
+            return out->state;
+        pegasus_restore_free (out);
+        usleep (100000);
+    }
+}
+
+//  Records first..first+count-1 of s_fill read back from table: how many
+//  were found (each found one must be equal).
+static int
+s_count_equal (const char *table, int first, int count, size_t size)
+{
+    pegasus_client_t *client = pegasus_client_open (s_f.cluster->meta, table, 10000);
+    assert_non_null (client);
+    char *want = malloc (size);
+    int found = 0;
+    for (int i = first; i < first + count; i++) {
+        char key [32];
+        snprintf (key, sizeof key, "k%08d", i);
+        void *value = NULL;
+        size_t len = 0;
+        int rc = pegasus_get (client, key, strlen (key), "s", 1, &value, &len, 10000);
+        if (rc == PEGASUS_NOT_FOUND)
+            continue;
+        assert_int_equal (rc, PEGASUS_OK);
+        s_value (i, want, size);
+        assert_int_equal (len, size);
+        assert_memory_equal (value, want, size);
+        free (value);
+        found++;
+    }
+    free (want);
+    pegasus_client_close (&client);
+    return found;
+}
+
+static void
+test_restore_reads_back_every_record (void **state)
+{
+    assert_true (s_f.live_id > 0);
+    uint32_t app_id;
+    assert_int_equal (pegasus_restore (s_f.cluster->meta, s_f.live_id, "local", "live2", false,
+                                       &app_id, 10000), PEGASUS_OK);
+    //  Not served while it is restored... and a second restore into the
+    //  same name is refused.
+    assert_int_equal (pegasus_restore (s_f.cluster->meta, s_f.live_id, "local", "live2", false,
+                                       &app_id, 10000), PEGASUS_APP_EXIST);
+    pegasus_restore_t r;
+    assert_int_equal (s_wait_restore ("live2", &r), PEGASUS_JOB_COMPLETED);
+    assert_int_equal (r.partitions_done, 4);
+    assert_int_equal (r.partitions_skipped, 0);
+    pegasus_restore_free (&r);
+    assert_int_equal (pegasus_wait_table_ready (s_f.cluster->meta, "live2", 60000), PEGASUS_OK);
+    //  The same shape as the table backed up.
+    pegasus_table_t table;
+    pegasus_partition_t *parts;
+    size_t n;
+    assert_int_equal (pegasus_describe_table (s_f.cluster->meta, "live2", &table, &parts, &n, 10000),
+                      PEGASUS_OK);
+    assert_int_equal (table.partition_count, 4);
+    assert_int_equal (table.replica_count, 3);
+    free (parts);
+    //  Every record written before the backup, equal.
+    assert_int_equal (s_count_equal ("live2", 0, 200, 1000), 200);
+    pegasus_client_t *client = pegasus_client_open (s_f.cluster->meta, "live2", 10000);
+    assert_non_null (client);
+    for (int i = 0; i < s_f.live_written; i++) {
+        char key [32];
+        snprintf (key, sizeof key, "w%08d", i);
+        void *value = NULL;
+        size_t len = 0;
+        assert_int_equal (pegasus_get (client, key, strlen (key), "s", 1, &value, &len, 10000),
+                          PEGASUS_OK);
+        assert_int_equal (len, 1);
+        assert_memory_equal (value, "v", 1);
+        free (value);
+    }
+    //  And it takes writes like any table.
+    assert_int_equal (pegasus_set (client, "new", 3, "s", 1, "x", 1, 0, 10000), PEGASUS_OK);
+    pegasus_client_close (&client);
+}
+
+//  A file of backup id's partition 1 (the first table file).
+static void
+s_backup_file (uint64_t id, char *out, size_t size)
+{
+    Pg__BackupManifest *manifest = s_manifest (id);
+    assert_non_null (manifest);
+    const Pg__BackupPartition *part = manifest->partitions [1];
+    const char *name = NULL;
+    for (size_t i = 0; i < part->n_files && !name; i++)
+        if (strstr (part->files [i]->name, ".sst"))
+            name = part->files [i]->name;
+    assert_non_null (name);
+    snprintf (out, size, "%s/%" PRIu64 "/%u.%u/%s", s_f.backups, id, part->index, part->attempt, name);
+    pg__backup_manifest__free_unpacked (manifest, NULL);
+}
+
+static bool
+s_table_listed (const char *name)
+{
+    pegasus_table_t *tables;
+    size_t n;
+    assert_int_equal (pegasus_list_tables (s_f.cluster->meta, false, &tables, &n, 10000), PEGASUS_OK);
+    bool listed = false;
+    for (size_t i = 0; i < n; i++)
+        listed |= !strcmp (tables [i].name, name);
+    free (tables);
+    return listed;
+}
+
+static void
+test_restore_refuses_a_damaged_backup (void **state)
+{
+    assert_true (s_f.mr_id > 0);
+    uint32_t app_id;
+    //  No such backup on the target.
+    assert_int_equal (pegasus_restore (s_f.cluster->meta, 4242, "local", "none", false, &app_id, 10000),
+                      PEGASUS_NOT_FOUND);
+    assert_non_null (strstr (pegasus_errmsg (), "no manifest"));
+    assert_false (s_table_listed ("none"));
+    //  A flipped byte in a table file of partition 1.
+    char path [4400];
+    s_backup_file (s_f.mr_id, path, sizeof path);
+    FILE *file = fopen (path, "r+b");
+    assert_non_null (file);
+    fseek (file, 100, SEEK_SET);
+    int c = fgetc (file);
+    fseek (file, 100, SEEK_SET);
+    fputc (c ^ 0x01, file);
+    fclose (file);
+    assert_int_equal (pegasus_restore (s_f.cluster->meta, s_f.mr_id, "local", "bad1", false, &app_id,
+                                       10000), PEGASUS_OK);
+    pegasus_restore_t r;
+    assert_int_equal (s_wait_restore ("bad1", &r), PEGASUS_JOB_FAILED);
+    assert_non_null (strstr (r.error, "corrupt"));
+    pegasus_restore_free (&r);
+    //  The half-made table is gone, never served.
+    int64_t until = testutil_now_ms () + 10000;
+    while (s_table_listed ("bad1") && testutil_now_ms () < until)
+        usleep (100000);
+    assert_false (s_table_listed ("bad1"));
+    //  With --skip-bad-partition: partition 1 starts empty, the rest is there.
+    assert_int_equal (pegasus_restore (s_f.cluster->meta, s_f.mr_id, "local", "skip1", true, &app_id,
+                                       10000), PEGASUS_OK);
+    assert_int_equal (s_wait_restore ("skip1", &r), PEGASUS_JOB_COMPLETED);
+    assert_int_equal (r.partitions_skipped, 1);
+    assert_int_equal (r.partitions [1].step, PEGASUS_RESTORE_SKIPPED);
+    assert_non_null (strstr (r.error, "skipped"));
+    pegasus_restore_free (&r);
+    assert_int_equal (pegasus_wait_table_ready (s_f.cluster->meta, "skip1", 60000), PEGASUS_OK);
+    int found = s_count_equal ("skip1", 0, 3000, 1000);
+    assert_true (found > 3000 / 2 && found < 3000);     //  three partitions of four
+    //  A deleted file: the restore fails, naming it.
+    assert_int_equal (unlink (path), 0);
+    assert_int_equal (pegasus_restore (s_f.cluster->meta, s_f.mr_id, "local", "bad2", false, &app_id,
+                                       10000), PEGASUS_OK);
+    assert_int_equal (s_wait_restore ("bad2", &r), PEGASUS_JOB_FAILED);
+    assert_non_null (strstr (r.error, "missing"));
+    pegasus_restore_free (&r);
+}
+
 int
 main (void)
 {
@@ -384,6 +565,8 @@ main (void)
         cmocka_unit_test (test_primary_killed_mid_backup_moves_on),
         cmocka_unit_test (test_cancel_leaves_nothing),
         cmocka_unit_test (test_bad_requests_are_refused),
+        cmocka_unit_test (test_restore_reads_back_every_record),
+        cmocka_unit_test (test_restore_refuses_a_damaged_backup),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

@@ -1,0 +1,498 @@
+/*  fetcher: see fetcher.h. */
+#include "replica/fetcher.h"
+#include "actors/target.h"
+#include "common/crc.h"
+#include "common/dirsync.h"
+#include "common/rmtree.h"
+#include "runtime/log.h"
+#include "runtime/strmap.h"
+#include "backup.pb-c.h"
+#include "status.pb-c.h"
+#include "target.pb-c.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CHUNK TARGET_CHUNK_DEFAULT
+#define WINDOW 4
+#define FILE_RETRIES 3
+#define ASK_MS 60000
+#define FORGET_MS (3600 * 1000)
+#define SWEEP_MS 60000
+
+static const msg_kind_t s_kind_sweep = { "restore.sweep" };
+
+typedef struct {
+    char name [256];
+    uint64_t size;
+    uint32_t crc;
+} file_t;
+
+typedef struct {
+    char key [64];
+    uint64_t restore_id;
+    uint32_t app_id, partition;
+    char target [129];
+    char prefix [TARGET_PATH_MAX + 1];
+    char dest [4096];                   //  the replica's directory
+    char tmp [4200];                    //  dest/db.restore
+    file_t *files;
+    size_t nfiles;
+    int step;                           //  pg.RestoreStep
+    bool permanent;
+    uint64_t bytes_total, bytes_done;
+    char error [2048];
+    int64_t asked_ms;
+    bool cancelled;
+    int refs;
+    //  The file being fetched.
+    size_t at;
+    int fd;
+    uint64_t asked;                     //  bytes of it asked for
+    uint64_t got;                       //  bytes of it written
+    int inflight;
+    bool file_failed;
+    int retries;
+} fetch_t;
+
+typedef struct {
+    actor_t *self;
+    char *replica_dir;
+    strmap_t *fetches;
+    uint8_t *buf;
+} fetcher_t;
+
+typedef struct {
+    fetcher_t *self;
+    fetch_t *fetch;
+    uint64_t offset;
+    uint32_t len;
+} get_ctx_t;
+
+static void s_pump (fetcher_t *self, fetch_t *fetch);
+
+static void
+s_release (fetch_t *fetch)
+{
+    if (--fetch->refs > 0)
+        return;
+    if (fetch->fd >= 0)
+        close (fetch->fd);
+    free (fetch->files);
+    free (fetch);
+}
+
+static void
+s_fail (fetch_t *fetch, bool permanent, const char *format, ...) __attribute__ ((format (printf, 3, 4)));
+
+static void
+s_fail (fetch_t *fetch, bool permanent, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    vsnprintf (fetch->error, sizeof fetch->error, format, args);
+    va_end (args);
+    fetch->step = PG__RESTORE_STEP__RESTORE_FAILED;
+    fetch->permanent = permanent;
+    if (fetch->fd >= 0) {
+        close (fetch->fd);
+        fetch->fd = -1;
+    }
+    log_warning ("restore %" PRIu64 " of %u.%u: %s%s", fetch->restore_id, fetch->app_id,
+                 fetch->partition, fetch->error, permanent ? " (the backup is bad)" : "");
+}
+
+static void
+s_forget (fetcher_t *self, fetch_t *fetch, bool remove)
+{
+    strmap_take (self->fetches, fetch->key);
+    fetch->cancelled = true;
+    if (fetch->fd >= 0) {
+        close (fetch->fd);
+        fetch->fd = -1;
+    }
+    if (remove)
+        rmtree (fetch->dest);
+    s_release (fetch);
+}
+
+//  ---------------------------------------------------------------------
+
+//  The file just fetched: on disk, then read back for its size and CRC.
+static int
+s_check_file (fetcher_t *self, fetch_t *fetch)
+{
+    file_t *file = &fetch->files [fetch->at];
+    if (fdatasync (fetch->fd)) {
+        s_fail (fetch, false, "cannot sync %s: %s", file->name, strerror (errno));
+        return -1;
+    }
+    uint32_t crc = 0;
+    uint64_t size = 0;
+    ssize_t n;
+    while ((n = pread (fetch->fd, self->buf, CHUNK, (off_t) size)) > 0) {
+        crc = crc32c (crc, self->buf, (size_t) n);
+        size += (uint64_t) n;
+    }
+    close (fetch->fd);
+    fetch->fd = -1;
+    if (n < 0) {
+        s_fail (fetch, false, "cannot read %s back: %s", file->name, strerror (errno));
+        return -1;
+    }
+    if (size != file->size || crc != file->crc) {
+        s_fail (fetch, true, "%s/%s on target %s is corrupt: %" PRIu64 " bytes with CRC32C %08x, "
+                "the manifest says %" PRIu64 " with %08x", fetch->prefix, file->name, fetch->target,
+                size, crc, file->size, file->crc);
+        return -1;
+    }
+    return 0;
+}
+
+//  Every file is in and checked: the checkpoint goes into place.
+static void
+s_finish (fetch_t *fetch)
+{
+    char db [4200];
+    snprintf (db, sizeof db, "%s/db", fetch->dest);
+    if (dirsync (fetch->tmp) || rename (fetch->tmp, db) || dirsync (fetch->dest)) {
+        s_fail (fetch, false, "cannot move the checkpoint into place: %s", strerror (errno));
+        return;
+    }
+    fetch->step = PG__RESTORE_STEP__RESTORE_DONE;
+    log_notice ("restore %" PRIu64 " of %u.%u: %zu files, %" PRIu64 " bytes in place",
+                fetch->restore_id, fetch->app_id, fetch->partition, fetch->nfiles, fetch->bytes_done);
+}
+
+static void
+s_next_file (fetcher_t *self, fetch_t *fetch)
+{
+    fetch->at++;
+    fetch->asked = fetch->got = 0;
+    fetch->retries = 0;
+    if (fetch->at == fetch->nfiles)
+        s_finish (fetch);
+}
+
+static void
+s_on_get (actor_t *actor, msg_t **reply_p, void *arg)
+{
+    get_ctx_t ctx = *(get_ctx_t *) arg;
+    free (arg);
+    fetch_t *fetch = ctx.fetch;
+    fetcher_t *self = ctx.self;
+    bool cancelled = fetch->cancelled;
+    s_release (fetch);
+    if (cancelled)
+        return;
+    fetch->inflight--;
+    if (fetch->step != PG__RESTORE_STEP__RESTORE_DOWNLOADING)
+        return;
+    file_t *file = &fetch->files [fetch->at];
+    int status = msg_status (*reply_p);
+    const Pg__TargetGetReply *body = status == PG__STATUS__OK
+        && msg_is (*reply_p, &pg__target_get_reply__descriptor) ? msg_body (*reply_p) : NULL;
+    if (status == PG__STATUS__NOT_FOUND) {
+        s_fail (fetch, true, "%s/%s is missing on target %s", fetch->prefix, file->name, fetch->target);
+        return;
+    }
+    if (body && body->file_size != file->size) {
+        s_fail (fetch, true, "%s/%s on target %s has %" PRIu64 " bytes, the manifest says %" PRIu64,
+                fetch->prefix, file->name, fetch->target, body->file_size, file->size);
+        return;
+    }
+    if (!body || body->data.len != ctx.len || crc32c (0, body->data.data, body->data.len) != body->crc32c) {
+        //  Lost or damaged on the way (or the target is away): again.
+        if (!fetch->file_failed)
+            snprintf (fetch->error, sizeof fetch->error, "get %s/%s from %s: %s", fetch->prefix,
+                      file->name, fetch->target, body ? "a damaged chunk" : msg_error (*reply_p));
+        fetch->file_failed = true;
+    }
+    else {
+        size_t done = 0;
+        while (done < body->data.len) {
+            ssize_t n = pwrite (fetch->fd, body->data.data + done, body->data.len - done,
+                                (off_t) (ctx.offset + done));
+            if (n <= 0) {
+                s_fail (fetch, false, "cannot write %s: %s", file->name, strerror (errno));
+                return;
+            }
+            done += (size_t) n;
+        }
+        fetch->got += ctx.len;
+        fetch->bytes_done += ctx.len;
+    }
+    if (fetch->file_failed && fetch->inflight == 0) {
+        fetch->file_failed = false;
+        fetch->bytes_done -= fetch->got;
+        if (++fetch->retries > FILE_RETRIES) {
+            s_fail (fetch, false, "%s", fetch->error);
+            return;
+        }
+        close (fetch->fd);
+        fetch->fd = -1;
+        fetch->asked = fetch->got = 0;
+    }
+    else
+    if (!fetch->file_failed && fetch->got == file->size) {
+        if (s_check_file (self, fetch))
+            return;
+        s_next_file (self, fetch);
+    }
+    s_pump (self, fetch);
+}
+
+static void
+s_pump (fetcher_t *self, fetch_t *fetch)
+{
+    while (fetch->step == PG__RESTORE_STEP__RESTORE_DOWNLOADING && !fetch->file_failed) {
+        if (fetch->at == fetch->nfiles) {
+            s_finish (fetch);
+            return;
+        }
+        file_t *file = &fetch->files [fetch->at];
+        if (fetch->fd < 0) {
+            char path [4600];
+            snprintf (path, sizeof path, "%s/%s", fetch->tmp, file->name);
+            fetch->fd = open (path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+            if (fetch->fd < 0) {
+                s_fail (fetch, false, "cannot create %s: %s", path, strerror (errno));
+                return;
+            }
+            if (file->size == 0) {
+                if (s_check_file (self, fetch))
+                    return;
+                s_next_file (self, fetch);
+                continue;
+            }
+        }
+        if (fetch->inflight >= WINDOW || fetch->asked >= file->size)
+            return;
+        actor_t *target = rt_lookup (actor_rt (self->self), fetch->target);
+        uint32_t len = file->size - fetch->asked < CHUNK ? (uint32_t) (file->size - fetch->asked) : CHUNK;
+        Pg__TargetGet *get;
+        msg_t *msg = target ? msg_new (&pg__target_get__descriptor, (void **) &get) : NULL;
+        get_ctx_t *ctx = msg ? malloc (sizeof *ctx) : NULL;
+        char path [TARGET_PATH_MAX + 300];
+        snprintf (path, sizeof path, "%s/%s", fetch->prefix, file->name);
+        if (ctx) {
+            get->path = msg_strdup (msg, path);
+            get->offset = fetch->asked;
+            get->max_bytes = len;
+            *ctx = (get_ctx_t) { self, fetch, fetch->asked, len };
+            fetch->refs++;
+            fetch->inflight++;
+            if (actor_ask (self->self, target, &msg, ASK_MS, s_on_get, ctx) == PG__STATUS__OK)
+                fetch->asked += len;
+            else {
+                fetch->refs--;
+                fetch->inflight--;
+                free (ctx);
+                ctx = NULL;
+            }
+        }
+        else
+            msg_destroy (&msg);
+        actor_unref (&target);
+        if (!ctx) {
+            if (fetch->inflight == 0)
+                s_fail (fetch, false, "no target %s on this node", fetch->target);
+            return;
+        }
+    }
+}
+
+//  ---------------------------------------------------------------------
+
+static void
+s_start (fetcher_t *self, fetch_t *fetch)
+{
+    char db [4200];
+    snprintf (db, sizeof db, "%s/db", fetch->dest);
+    struct stat st;
+    fetch->step = PG__RESTORE_STEP__RESTORE_DOWNLOADING;
+    if (stat (db, &st) == 0) {
+        //  Moved into place by an earlier run (only whole, checked
+        //  checkpoints are): done.
+        fetch->bytes_done = fetch->bytes_total;
+        fetch->step = PG__RESTORE_STEP__RESTORE_DONE;
+        return;
+    }
+    rmtree (fetch->tmp);
+    if ((mkdir (fetch->dest, 0755) && errno != EEXIST) || mkdir (fetch->tmp, 0755)) {
+        s_fail (fetch, false, "cannot create %s: %s", fetch->tmp, strerror (errno));
+        return;
+    }
+    log_info ("restore %" PRIu64 " of %u.%u: %zu files, %" PRIu64 " bytes from %s:%s",
+              fetch->restore_id, fetch->app_id, fetch->partition, fetch->nfiles,
+              fetch->bytes_total, fetch->target, fetch->prefix);
+    s_pump (self, fetch);
+}
+
+static void
+s_reply (fetcher_t *self, msg_t *request, fetch_t *fetch)
+{
+    Pg__RestorePartitionReply *body;
+    msg_t *reply = msg_new (&pg__restore_partition_reply__descriptor, (void **) &body);
+    if (!reply) {
+        actor_reply_error (self->self, request, PG__STATUS__INTERNAL, "out of memory");
+        return;
+    }
+    body->step = fetch->step;
+    body->bytes_total = fetch->bytes_total;
+    body->bytes_done = fetch->bytes_done;
+    body->error = msg_strdup (reply, fetch->error);
+    body->permanent = fetch->permanent;
+    actor_reply (self->self, request, &reply);
+}
+
+static void
+s_on_request (fetcher_t *self, msg_t *request)
+{
+    const Pg__RestorePartitionRequest *req = msg_body (request);
+    char key [64];
+    snprintf (key, sizeof key, "%" PRIu64 ".%u.%u", req->restore_id, req->app_id, req->partition);
+    fetch_t *fetch = strmap_get (self->fetches, key);
+    if (req->cancel) {
+        if (fetch)
+            s_forget (self, fetch, true);
+        else {
+            //  Not known here (a restart): its directory goes all the same.
+            char dest [4200];
+            snprintf (dest, sizeof dest, "%s/%u.%u", self->replica_dir, req->app_id, req->partition);
+            rmtree (dest);
+        }
+        msg_t *reply = msg_new_local (&actor_kind_empty, 0, NULL);
+        if (reply)
+            actor_reply (self->self, request, &reply);
+        return;
+    }
+    const char *bad = target_path_check (req->prefix, false);
+    for (size_t i = 0; !bad && i < req->n_files; i++)
+        if (target_path_check (req->files [i]->name, false) || strchr (req->files [i]->name, '/')
+        ||  strlen (req->files [i]->name) >= sizeof fetch->files [0].name)
+            bad = "a bad file name";
+    if (bad || !*req->target || strlen (req->target) >= sizeof fetch->target) {
+        actor_reply_error (self->self, request, PG__STATUS__INVALID_ARGUMENT,
+                           "restore: %s", bad ? bad : "a bad target name");
+        return;
+    }
+    if (!fetch) {
+        fetch = calloc (1, sizeof *fetch);
+        file_t *files = fetch ? calloc (req->n_files + 1, sizeof *files) : NULL;
+        if (!files || strmap_put (self->fetches, key, fetch)) {
+            free (files);
+            free (fetch);
+            actor_reply_error (self->self, request, PG__STATUS__INTERNAL, "out of memory");
+            return;
+        }
+        snprintf (fetch->key, sizeof fetch->key, "%s", key);
+        fetch->restore_id = req->restore_id;
+        fetch->app_id = req->app_id;
+        fetch->partition = req->partition;
+        snprintf (fetch->target, sizeof fetch->target, "%s", req->target);
+        snprintf (fetch->prefix, sizeof fetch->prefix, "%s", req->prefix);
+        snprintf (fetch->dest, sizeof fetch->dest, "%s/%u.%u", self->replica_dir, req->app_id,
+                  req->partition);
+        snprintf (fetch->tmp, sizeof fetch->tmp, "%s/db.restore", fetch->dest);
+        fetch->files = files;
+        fetch->nfiles = req->n_files;
+        for (size_t i = 0; i < req->n_files; i++) {
+            snprintf (files [i].name, sizeof files [i].name, "%s", req->files [i]->name);
+            files [i].size = req->files [i]->size;
+            files [i].crc = req->files [i]->crc32c;
+            fetch->bytes_total += files [i].size;
+        }
+        fetch->fd = -1;
+        fetch->refs = 1;
+        s_start (self, fetch);
+    }
+    fetch->asked_ms = actor_now_ms (self->self);
+    s_reply (self, request, fetch);
+}
+
+static void
+s_sweep (fetcher_t *self)
+{
+    int64_t now = actor_now_ms (self->self);
+    size_t cursor = 0;
+    const char *key;
+    void *value;
+    while (strmap_next (self->fetches, &cursor, &key, &value) == 0)
+        if (now - ((fetch_t *) value)->asked_ms > FORGET_MS) {
+            s_forget (self, value, false);
+            cursor = 0;
+        }
+    msg_t *msg = msg_new_local (&s_kind_sweep, 0, NULL);
+    actor_send_after (self->self, SWEEP_MS, &msg);
+}
+
+static void
+s_receive (actor_t *actor, msg_t **msg_p)
+{
+    fetcher_t *self = actor_state (actor);
+    msg_t *msg = *msg_p;
+    if (msg_is (msg, &s_kind_sweep))
+        s_sweep (self);
+    else
+    if (msg_is (msg, &pg__restore_partition_request__descriptor) && msg_is_request (msg))
+        s_on_request (self, msg);
+    else
+    if (msg_is_request (msg))
+        actor_reply_error (actor, msg, PG__STATUS__INVALID_ARGUMENT, "restore does not handle %s",
+                           msg_kind_name (msg));
+}
+
+static int
+s_init (actor_t *actor, void *args)
+{
+    fetcher_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return -1;
+    self->self = actor;
+    self->replica_dir = strdup (args);
+    self->fetches = strmap_new ();
+    self->buf = malloc (CHUNK);
+    if (!self->replica_dir || !self->fetches || !self->buf) {
+        free (self->replica_dir);
+        strmap_destroy (&self->fetches);
+        free (self->buf);
+        free (self);
+        return -1;
+    }
+    actor_set_state (actor, self);
+    msg_t *msg = msg_new_local (&s_kind_sweep, 0, NULL);
+    actor_send_after (actor, SWEEP_MS, &msg);
+    return 0;
+}
+
+static void
+s_fini (actor_t *actor)
+{
+    fetcher_t *self = actor_state (actor);
+    size_t cursor = 0;
+    const char *key;
+    void *value;
+    while (strmap_next (self->fetches, &cursor, &key, &value) == 0)
+        s_release (value);
+    strmap_destroy (&self->fetches);
+    free (self->buf);
+    free (self->replica_dir);
+    free (self);
+}
+
+static const actor_ops_t s_ops = { "restore", s_init, s_receive, s_fini };
+
+actor_t *
+fetcher_spawn (rt_t *rt, const char *replica_dir)
+{
+    actor_opts_t opts = { .pinned = true };
+    return actor_spawn (rt, "restore", &s_ops, (void *) replica_dir, &opts);
+}
