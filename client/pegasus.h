@@ -606,6 +606,50 @@ int
 void
     pegasus_restore_free (pegasus_restore_t *restore);
 
+//  Periodic backups: a policy backs its tables up at start + k * interval
+//  (start a time of day, UTC; interval 60 s and up) and keeps `keep`
+//  backups of each table.
+typedef struct {
+    char name [65];
+    char target [129];
+    char **tables;
+    size_t ntables;
+    int64_t interval_seconds;
+    int start_minute;                   //  minutes after midnight UTC
+    uint32_t keep;
+    bool enabled;
+    int64_t create_ms;
+    int64_t last_fire_ms;               //  0: never fired
+    int64_t next_fire_ms;               //  0: disabled
+} pegasus_backup_policy_t;
+
+int
+    pegasus_add_backup_policy (const char *meta_servers, const char *name, const char *target,
+                               const char *const *tables, size_t ntables, int64_t interval_seconds,
+                               int start_minute, uint32_t keep, int timeout_ms);
+
+//  The policy called name, or every one (name NULL), in a new array: free
+//  it with pegasus_backup_policies_free.
+int
+    pegasus_list_backup_policies (const char *meta_servers, const char *name,
+                                  pegasus_backup_policy_t **policies, size_t *count, int timeout_ms);
+
+void
+    pegasus_backup_policies_free (pegasus_backup_policy_t *policies, size_t count);
+
+//  Changes what is given: tables added and removed, interval (0: as is),
+//  start (-1: as is), keep (0: as is), target (NULL: as is).
+int
+    pegasus_modify_backup_policy (const char *meta_servers, const char *name,
+                                  const char *const *add_tables, size_t nadd,
+                                  const char *const *remove_tables, size_t nremove,
+                                  int64_t interval_seconds, int start_minute, uint32_t keep,
+                                  const char *target, int timeout_ms);
+
+int
+    pegasus_enable_backup_policy (const char *meta_servers, const char *name, bool enabled,
+                                  int timeout_ms);
+
 //  What one replica server holds and what it costs.
 typedef struct {
     char node [256];

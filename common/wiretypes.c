@@ -113,7 +113,13 @@ wiretypes_register (void)
         &pg__query_restore_request__descriptor,
         &pg__query_restore_reply__descriptor,
         &pg__restore_partition_request__descriptor,
-        &pg__restore_partition_reply__descriptor
+        &pg__restore_partition_reply__descriptor,
+        &pg__backup_policy__descriptor,
+        &pg__add_backup_policy_request__descriptor,
+        &pg__list_backup_policy_request__descriptor,
+        &pg__list_backup_policy_reply__descriptor,
+        &pg__modify_backup_policy_request__descriptor,
+        &pg__enable_backup_policy_request__descriptor
     };
     for (size_t i = 0; i < sizeof types / sizeof types [0]; i++)
         if (types_register (types [i]))

@@ -979,6 +979,7 @@ s_tick (meta_t *self)
     meta_cure_tick (self);
     meta_backup_tick (self);
     meta_restore_tick (self);
+    meta_policy_tick (self);
     if (changed) {
         self->config_version++;
         meta_push (self);
@@ -1052,6 +1053,18 @@ s_receive (actor_t *actor, msg_t **msg_p)
     else
     if (msg_is (msg, &pg__query_restore_request__descriptor))
         meta_on_query_restore (self, msg);
+    else
+    if (msg_is (msg, &pg__add_backup_policy_request__descriptor))
+        meta_on_add_policy (self, msg);
+    else
+    if (msg_is (msg, &pg__list_backup_policy_request__descriptor))
+        meta_on_list_policy (self, msg);
+    else
+    if (msg_is (msg, &pg__modify_backup_policy_request__descriptor))
+        meta_on_modify_policy (self, msg);
+    else
+    if (msg_is (msg, &pg__enable_backup_policy_request__descriptor))
+        meta_on_enable_policy (self, msg);
     else
         actor_reply_error (actor, msg, PG__STATUS__INVALID_ARGUMENT, "meta does not handle %s",
                            msg_kind_name (msg));
@@ -1136,6 +1149,7 @@ s_init (actor_t *actor, void *args)
     if (metastore_load_nodes (self->store, s_load_node, self)
     ||  meta_backup_load (self)
     ||  meta_restore_load (self)
+    ||  meta_policy_load (self)
     ||  metastore_next_epoch (self->store, &epoch)) {
         s_fini (actor);
         return -1;
@@ -1181,6 +1195,7 @@ s_fini (actor_t *actor)
     u64map_destroy (&self->proposals);
     meta_backup_free (self);
     meta_restore_free (self);
+    meta_policy_free (self);
     metastore_close (&self->store);
     free (self);
     actor_set_state (actor, NULL);

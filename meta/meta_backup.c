@@ -161,6 +161,59 @@ s_end (meta_t *self, meta_backup_t *backup, int state, const char *error)
 }
 
 //  ---------------------------------------------------------------------
+//  Retention
+
+//  Forgets a backup: its files on the target and its record.
+static void
+s_forget (meta_t *self, meta_backup_t *backup)
+{
+    char path [32];
+    snprintf (path, sizeof path, "%" PRIu64, backup->job->id);
+    s_remove (self, backup, path);
+    if (metastore_remove_job (self->store, JOB_KIND, backup->job->id))
+        return;                         //  the next pass tries again
+    log_notice ("backup %" PRIu64 " of %s removed (retention of policy %s)", backup->job->id,
+                backup->job->app->name, backup->job->policy);
+    u64map_take (self->backups, backup->job->id);
+    s_backup_free (backup);
+}
+
+static int
+s_newest_first (const void *a, const void *b)
+{
+    uint64_t x = (*(meta_backup_t *const *) a)->job->id, y = (*(meta_backup_t *const *) b)->job->id;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+//  A policy keeps its `keep` newest completed backups of each table; older
+//  ones go, and so do the failed and cancelled ones (whatever they left).
+//  A backup a running restore reads stays until the restore ends.
+static void
+s_retain (meta_t *self, const char *policy, uint32_t app_id)
+{
+    uint32_t keep = meta_policy_keep (self, policy);
+    if (!keep)
+        return;                         //  the policy is gone: its backups stay
+    size_t n = u64map_size (self->backups), count = 0, cursor = 0;
+    meta_backup_t **mine = malloc ((n + 1) * sizeof *mine);
+    uint64_t id;
+    void *value;
+    while (mine && u64map_next (self->backups, &cursor, &id, &value) == 0) {
+        meta_backup_t *backup = value;
+        if (!strcmp (backup->job->policy, policy) && backup->job->app->app_id == app_id
+        &&  !s_running (backup) && !meta_restore_reads (self, backup->job->id))
+            mine [count++] = backup;
+    }
+    if (count)
+        qsort (mine, count, sizeof *mine, s_newest_first);
+    uint32_t kept = 0;
+    for (size_t i = 0; i < count; i++)
+        if (mine [i]->job->state != PG__JOB_STATE__JOB_COMPLETED || ++kept > keep)
+            s_forget (self, mine [i]);
+    free (mine);
+}
+
+//  ---------------------------------------------------------------------
 //  The manifest
 
 static void
@@ -200,6 +253,8 @@ s_on_manifest (actor_t *actor, msg_t **reply_p, void *arg)
     log_notice ("backup %" PRIu64 " of %s completed: %zu partitions, %" PRIu64 " bytes in %.1f s",
                 id, job->app->name, job->n_partitions, bytes,
                 (double) (job->end_ms - job->start_ms) / 1000.0);
+    if (*job->policy)
+        s_retain (self, job->policy, job->app->app_id);
 }
 
 static void
@@ -436,23 +491,24 @@ s_adopt (meta_t *self, Pg__BackupJob *job)
     return backup;
 }
 
-void
-meta_on_backup (meta_t *self, msg_t *request)
+int
+meta_backup_start (meta_t *self, const char *table, const char *target_name, const char *policy,
+                   uint64_t *backup_id_out, int *status, char *why, size_t why_size)
 {
-    const Pg__BackupRequest *req = msg_body (request);
     actor_t *me = self->self;
-    app_t *app = strmap_get (self->names, req->app_name);
-    if (!app) {
-        actor_reply_error (me, request, PG__STATUS__APP_NOT_EXIST, "no table %.200s", req->app_name);
-        return;
+    app_t *app = strmap_get (self->names, table);
+    if (!app || app->info->restoring) {
+        *status = PG__STATUS__APP_NOT_EXIST;
+        snprintf (why, why_size, app ? "table %.200s is being restored" : "no table %.200s", table);
+        return -1;
     }
-    actor_t *target = *req->target && strlen (req->target) <= 128
-                    ? rt_lookup (actor_rt (me), req->target) : NULL;
+    actor_t *target = *target_name && strlen (target_name) <= 128
+                    ? rt_lookup (actor_rt (me), target_name) : NULL;
     if (!target) {
-        actor_reply_error (me, request, PG__STATUS__INVALID_ARGUMENT,
-                           "no backup target '%.200s' on the meta server: name one configured "
-                           "(targets or plugins) on every server", req->target);
-        return;
+        *status = PG__STATUS__INVALID_ARGUMENT;
+        snprintf (why, why_size, "no backup target '%.200s' on the meta server: name one configured "
+                  "(targets or plugins) on every server", target_name);
+        return -1;
     }
     actor_unref (&target);
     size_t cursor = 0;
@@ -462,10 +518,10 @@ meta_on_backup (meta_t *self, msg_t *request)
     while (u64map_next (self->backups, &cursor, &id, &value) == 0) {
         meta_backup_t *other = value;
         if (s_running (other) && other->job->app->app_id == app->info->app_id) {
-            actor_reply_error (me, request, PG__STATUS__INVALID_STATE,
-                               "backup %" PRIu64 " of %s is running: wait, or cancel it",
-                               other->job->id, req->app_name);
-            return;
+            *status = PG__STATUS__INVALID_STATE;
+            snprintf (why, why_size, "backup %" PRIu64 " of %s is running: wait, or cancel it",
+                      other->job->id, table);
+            return -1;
         }
         if (id > last)
             last = id;
@@ -474,6 +530,8 @@ meta_on_backup (meta_t *self, msg_t *request)
     uint64_t backup_id = (uint64_t) actor_wall_ms (me);
     if (backup_id <= last)
         backup_id = last + 1;
+    *status = PG__STATUS__INTERNAL;
+    snprintf (why, why_size, "out of memory");
     Pg__BackupJob *body = NULL;
     msg_t *draft = msg_new (&pg__backup_job__descriptor, (void **) &body);
     uint32_t count = app->info->partition_count;
@@ -481,11 +539,11 @@ meta_on_backup (meta_t *self, msg_t *request)
     Pg__BackupPartition **items = parts ? msg_alloc (draft, count * sizeof *items) : NULL;
     if (!items) {
         msg_destroy (&draft);
-        actor_reply_error (me, request, PG__STATUS__INTERNAL, "out of memory");
-        return;
+        return -1;
     }
     body->id = backup_id;
-    body->target = (char *) req->target;
+    body->target = (char *) target_name;
+    body->policy = (char *) (policy ? policy : "");
     body->app = app->info;
     body->state = PG__JOB_STATE__JOB_RUNNING;
     body->start_ms = actor_wall_ms (me);
@@ -499,25 +557,39 @@ meta_on_backup (meta_t *self, msg_t *request)
     Pg__BackupJob *job = meta_copy (&body->base);
     msg_destroy (&draft);
     meta_backup_t *backup = job ? s_adopt (self, job) : NULL;
-    if (!backup) {
-        actor_reply_error (me, request, PG__STATUS__INTERNAL, "out of memory");
-        return;
-    }
+    if (!backup)
+        return -1;
     if (s_save (self, backup)) {
         u64map_take (self->backups, backup_id);
         s_backup_free (backup);
-        actor_reply_error (me, request, PG__STATUS__IO_ERROR, "cannot save the job");
+        *status = PG__STATUS__IO_ERROR;
+        snprintf (why, why_size, "cannot save the job");
+        return -1;
+    }
+    log_notice ("backup %" PRIu64 " of %s (%u partitions) to %s started%s%s", backup_id,
+                app->info->name, count, target_name, policy ? " by policy " : "", policy ? policy : "");
+    *backup_id_out = backup_id;
+    s_poll (self, backup);
+    return 0;
+}
+
+void
+meta_on_backup (meta_t *self, msg_t *request)
+{
+    const Pg__BackupRequest *req = msg_body (request);
+    uint64_t backup_id;
+    int status;
+    char why [400];
+    if (meta_backup_start (self, req->app_name, req->target, NULL, &backup_id, &status, why, sizeof why)) {
+        actor_reply_error (self->self, request, status, "%s", why);
         return;
     }
-    log_notice ("backup %" PRIu64 " of %s (%u partitions) to %s started", backup_id,
-                app->info->name, count, req->target);
     Pg__BackupReply *out;
     msg_t *reply = msg_new (&pg__backup_reply__descriptor, (void **) &out);
     if (reply) {
         out->backup_id = backup_id;
-        actor_reply (me, request, &reply);
+        actor_reply (self->self, request, &reply);
     }
-    s_poll (self, backup);
 }
 
 void

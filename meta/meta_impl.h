@@ -11,6 +11,7 @@
 #include "runtime/actor.h"
 #include "runtime/strmap.h"
 #include "runtime/u64map.h"
+#include "backup.pb-c.h"
 #include "meta.pb-c.h"
 
 #include <stdbool.h>
@@ -76,6 +77,7 @@ typedef struct {
     u64map_t *backups;                  //  backup id -> meta_backup_t (meta_backup.c)
     u64map_t *restores;                 //  restore id -> meta_restore_t (meta_restore.c)
     bool restores_checked;              //  tables left restoring by a stop were dropped
+    strmap_t *policies;                 //  name -> Pg__BackupPolicy (meta_policy.c)
     u64map_t *apps;                     //  id -> app_t
     strmap_t *names;                    //  name -> app_t, available ones
     strmap_t *nodes;                    //  address -> node_t
@@ -230,6 +232,11 @@ void
 //  Every tick: polls the running backups that are due.
 void
     meta_backup_tick (meta_t *self);
+//  Starts a backup of table to target (policy: the policy starting it, or
+//  NULL). 0 with its id, or -1 with a pg status and why.
+int
+    meta_backup_start (meta_t *self, const char *table, const char *target, const char *policy,
+                       uint64_t *backup_id, int *status, char *why, size_t why_size);
 void
     meta_on_backup (meta_t *self, msg_t *request);
 void
@@ -251,5 +258,34 @@ void
     meta_on_restore (meta_t *self, msg_t **request_p);
 void
     meta_on_query_restore (meta_t *self, msg_t *request);
+//  Whether a running restore reads that backup (retention keeps it).
+bool
+    meta_restore_reads (meta_t *self, uint64_t backup_id);
+
+//  ---------------------------------------------------------------------------
+//  meta_policy.c
+
+int
+    meta_policy_load (meta_t *self);
+void
+    meta_policy_free (meta_t *self);
+//  Every tick: fires the policies that are due.
+void
+    meta_policy_tick (meta_t *self);
+//  The first time of the policy's series (start_minute UTC on the day of
+//  create_ms, plus whole intervals) after `after` (ms since the epoch).
+int64_t
+    meta_policy_next_after (const Pg__BackupPolicy *policy, int64_t after);
+//  How many backups of a table the policy keeps; 0 if there is no such policy.
+uint32_t
+    meta_policy_keep (meta_t *self, const char *name);
+void
+    meta_on_add_policy (meta_t *self, msg_t *request);
+void
+    meta_on_list_policy (meta_t *self, msg_t *request);
+void
+    meta_on_modify_policy (meta_t *self, msg_t *request);
+void
+    meta_on_enable_policy (meta_t *self, msg_t *request);
 
 #endif

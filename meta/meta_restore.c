@@ -614,3 +614,15 @@ meta_restore_free (meta_t *self)
         s_restore_free (value);
     u64map_destroy (&self->restores);
 }
+
+bool
+meta_restore_reads (meta_t *self, uint64_t backup_id)
+{
+    size_t cursor = 0;
+    uint64_t id;
+    void *value;
+    while (u64map_next (self->restores, &cursor, &id, &value) == 0)
+        if (s_running (value) && ((meta_restore_t *) value)->job->backup_id == backup_id)
+            return true;
+    return false;
+}
