@@ -2,6 +2,7 @@
 # cluster of one build on 127.0.0.1, in a directory of the caller's.
 #
 #   cluster_init BUILD DIR      picks four free ports; sets cluster_meta
+#   cluster_extra               ZPL text every server's config ends with
 #   cluster_start_server I      server I (0 = meta), waits for its READY
 #   cluster_start               all four, then until meta sees 3 servers
 #   cluster_stop                every server started, by pid
@@ -30,6 +31,7 @@ transport
 meta
     servers = $cluster_meta
 CFG
+    [ -n "${cluster_extra:-}" ] && printf '%b' "$cluster_extra" >>"$cluster_dir/s$i.cfg"
     out=$cluster_dir/s$i.out
     : >"$out"
     "$cluster_build/pegasusd" -c "$cluster_dir/s$i.cfg" >>"$out" 2>&1 &

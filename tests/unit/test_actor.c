@@ -373,12 +373,22 @@ static const actor_ops_t s_flooder_ops = { "flooder", s_flooder_init, s_flooder_
 typedef struct {
     _Atomic int received;
     _Atomic int64_t max_depth;
+    flooder_t *flooder;
 } slow_t;
 
 static void
 s_slow_receive (actor_t *self, msg_t **msg_p)
 {
     slow_t *slow = actor_state (self);
+    //  In the flood test, the first message waits (on its own pinned thread) until the flood
+    //  was refused once or ended: on a loaded machine the flooder may be
+    //  descheduled long enough for a consumer that only works a little to
+    //  keep up, and the bound would never be reached. If the bound does
+    //  not hold, the flood ends with no refusal and the test fails.
+    int64_t until = testutil_now_ms () + 60000;
+    while (slow->flooder && atomic_load (&slow->received) == 0 && !atomic_load (&slow->flooder->busy)
+       &&  !atomic_load (&slow->flooder->done) && testutil_now_ms () < until)
+        usleep (1000);
     actor_info_t info;
     actor_info (self, &info);
     if (info.mailbox_depth > atomic_load (&slow->max_depth))
@@ -422,10 +432,11 @@ static void
 test_flood_bounded (void **state)
 {
     rt_t *rt = *state;
-    slow_t slow = { 0 };
-    actor_opts_t opts = { .mailbox_limit = 1000 };
+    flooder_t flooder = { 0 };
+    slow_t slow = { .flooder = &flooder };
+    actor_opts_t opts = { .mailbox_limit = 1000, .pinned = true };
     actor_t *consumer = actor_spawn (rt, "slow", &s_slow_ops, &slow, &opts);
-    flooder_t flooder = { .target = consumer };
+    flooder.target = consumer;
     actor_t *producer = actor_spawn (rt, "flooder", &s_flooder_ops, &flooder, NULL);
     msg_t *go = msg_new_local (&s_kind_go, 0, NULL);
     rt_send (rt, producer, &go);
