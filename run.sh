@@ -127,6 +127,8 @@ transport
     bind = 127.0.0.1:$(onebox_port "$i")
 meta
     servers = 127.0.0.1:$meta_port
+targets
+    local = $onebox_dir/backup
 CFG
 }
 
@@ -147,7 +149,7 @@ onebox_start_one () {
         say "  $name already runs (pid $(onebox_pid "$i"))"
         return 0
     fi
-    mkdir -p "$dir"
+    mkdir -p "$dir" "$onebox_dir/backup"
     onebox_config "$i" "$dir"
     "$top/build/pegasusd" -c "$dir/pegasus.cfg" > "$dir/stdout" 2>> "$dir/stderr" &
     local pid=$!

@@ -18,12 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 //  Uploads kept open at once; past it the least recently used is closed
 //  (its partial file stays, and a later chunk reopens it).
 #define MAX_OPEN_UPLOADS 64
 #define PATH_BYTES (4096 + TARGET_PATH_MAX + 16)
+#define CRC_XATTR "user.pegasus.crc32c"
 
 typedef struct {
     int fd;
@@ -58,7 +60,9 @@ s_part (fstarget_t *self, const char *path, char *out)
         snprintf (out, PATH_BYTES, "%s/.%s.part", self->root, path);
 }
 
-//  Creates the directories above path's last component. 0 or -1 (errno).
+//  Creates the directories above path's last component, each made durable
+//  in its parent (a committed file must not vanish with a directory a
+//  crash forgot). 0 or -1 (errno).
 static int
 s_make_parents (fstarget_t *self, const char *path)
 {
@@ -67,7 +71,16 @@ s_make_parents (fstarget_t *self, const char *path)
     size_t root_len = strlen (self->root);
     for (char *p = dir + root_len + 1; (p = strchr (p, '/')); p++) {
         *p = '\0';
-        if (mkdir (dir, 0755) && errno != EEXIST)
+        if (mkdir (dir, 0755) == 0) {
+            char *slash = strrchr (dir, '/');
+            *slash = '\0';
+            int rc = dirsync (dir);
+            *slash = '/';
+            if (rc)
+                return -1;
+        }
+        else
+        if (errno != EEXIST)
             return -1;
         *p = '/';
     }
@@ -156,6 +169,10 @@ s_commit (fstarget_t *self, const char *path, upload_t *upload, char *why, size_
     char part [PATH_BYTES], full [PATH_BYTES];
     s_part (self, path, part);
     s_full (self, path, full);
+    //  The CRC it was checked against rides with the file (where the
+    //  filesystem keeps extended attributes), so a later stat can tell a
+    //  sender that the file is its own without reading it back.
+    (void) fsetxattr (upload->fd, CRC_XATTR, &upload->crc, sizeof upload->crc, 0);
     if (fdatasync (upload->fd) || rename (part, full)) {
         snprintf (why, why_size, "cannot store %s: %s", path, strerror (errno));
         return -1;
@@ -498,6 +515,9 @@ s_on_stat (actor_t *actor, fstarget_t *self, msg_t *request)
         body->exists = true;
         body->size = (uint64_t) st.st_size;
         body->mtime_ms = (int64_t) st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+        uint32_t crc;
+        if (lgetxattr (full, CRC_XATTR, &crc, sizeof crc) == (ssize_t) sizeof crc)
+            body->crc32c = crc;
     }
     upload_t *upload = strmap_get (self->uploads, stat_req->path);
     if (upload)

@@ -9,7 +9,9 @@
     A file being put is written beside its final name as ".<name>.part"
     and renamed into place after its size and CRC32C matched and its bytes
     reached the disk, so a reader sees whole files or nothing, and a crash
-    mid-upload leaves a partial file the sender resumes from.
+    mid-upload leaves a partial file the sender resumes from. The CRC32C
+    is kept in an extended attribute where the filesystem has them, and
+    stat reports it.
 */
 #ifndef ACTORS_FSTARGET_H
 #define ACTORS_FSTARGET_H

@@ -33,11 +33,13 @@ struct plugin_actor_t {
     actor_ops_t ops;
     uint8_t *buf;                   //  scratch: bodies packed for the plugin
     size_t buf_cap;
+    plugin_request_t *kept;         //  requests kept past their receive, unanswered
 };
 
 struct plugin_request_t {
     msg_t *msg;                     //  NULL once answered
     bool kept;
+    plugin_request_t *prev, *next;  //  in the kept list while kept
 };
 
 struct pluginhost_t {
@@ -262,16 +264,29 @@ s_api_reply (plugin_actor_t *self, plugin_request_t *request, int status,
                                "%s built a bad reply", self->key);
     }
     msg_destroy (&request->msg);
-    if (request->kept)
+    if (request->kept) {
+        if (request->prev)
+            request->prev->next = request->next;
+        else
+            self->kept = request->next;
+        if (request->next)
+            request->next->prev = request->prev;
         free (request);
+    }
     return rc;
 }
 
 static void
 s_api_keep (plugin_actor_t *self, plugin_request_t *request)
 {
-    if (request)
-        request->kept = true;
+    if (!request || request->kept)
+        return;
+    request->kept = true;
+    request->prev = NULL;
+    request->next = self->kept;
+    if (self->kept)
+        self->kept->prev = request;
+    self->kept = request;
 }
 
 static uint64_t
@@ -405,6 +420,14 @@ s_fini (actor_t *actor)
     if (self->def->fini)
         self->def->fini (self, self->state);
     self->state = NULL;
+    //  Requests it kept and never answered: their senders hear now.
+    while (self->kept) {
+        plugin_request_t *request = self->kept;
+        self->kept = request->next;
+        actor_reply_error (actor, request->msg, PG__STATUS__SHUTDOWN, "%s stopped", self->key);
+        msg_destroy (&request->msg);
+        free (request);
+    }
 }
 
 static void

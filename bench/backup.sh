@@ -7,7 +7,8 @@
 # On 1 meta + 3 replica servers (127.0.0.1, free ports, a fresh directory,
 # the filesystem target "local" on every server):
 #   1. loads table `big` (8 partitions x 3) with G GB of values (default 2);
-#   2. copies each partition's primary RocksDB directory with cp -r, the
+#   2. copies each partition's primary RocksDB directory with cp -r and sync
+#      (a backup's files are on disk when it completes), the
 #      three servers' shares in parallel (the bytes a backup moves), then
 #      backs `big` up unthrottled, and compares the two times;
 #   3. copies the backup with cp -r (three in parallel, as the servers'
@@ -34,7 +35,7 @@ while [ $# -gt 0 ]; do
     --rate) rate=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n 2,21p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n 2,22p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "backup.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -108,10 +109,13 @@ done
 echo "cp -r of the primaries' data ($((bytes / 1048576)) MiB)..." >&2
 drop_caches
 t0=$(now)
+# (wait names the copies: the servers are children of this shell too)
+copies=()
 for i in 1 2 3; do
-    ( mkdir -p "$work/cp/s$i"; for d in ${share[$i]:-}; do cp -r "$d" "$work/cp/s$i/$(basename "$(dirname "$d")")"; done ) &
+    ( mkdir -p "$work/cp/s$i"; for d in ${share[$i]:-}; do cp -r "$d" "$work/cp/s$i/$(basename "$(dirname "$d")")"; done; sync ) &
+    copies+=($!)
 done
-wait
+wait "${copies[@]}"
 cp_backup_s=$(since "$t0")
 rm -rf "$work/cp"
 
@@ -128,10 +132,12 @@ drop_caches
 mkdir -p "$work/cp"
 t0=$(now)
 parts=("$work/target/$id"/*.*)
+copies=()
 for i in 0 1 2; do
-    ( for ((k = i; k < ${#parts[@]}; k += 3)); do cp -r "${parts[$k]}" "$work/cp/"; done ) &
+    ( for ((k = i; k < ${#parts[@]}; k += 3)); do cp -r "${parts[$k]}" "$work/cp/"; done; sync ) &
+    copies+=($!)
 done
-wait
+wait "${copies[@]}"
 cp_restore_s=$(since "$t0")
 rm -rf "$work/cp"
 
@@ -182,9 +188,9 @@ out = {
     "backup_ran_throughout": during_backup == "yes",
 }
 print(f"{'':32} {'seconds':>8} {'MiB/s':>8} {'vs cp -r':>9}")
-print(f"{'cp -r of the primaries':32} {cpb:8.1f} {nbytes / mib / cpb:8.1f}")
+print(f"{'cp -r + sync of the primaries':32} {cpb:8.1f} {nbytes / mib / cpb:8.1f}")
 print(f"{'backup (unthrottled)':32} {bs:8.1f} {nbytes / mib / bs:8.1f} {cpb / bs:8.2f}x")
-print(f"{'cp -r of the backup':32} {cpr:8.1f} {bbytes / mib / cpr:8.1f}")
+print(f"{'cp -r + sync of the backup':32} {cpr:8.1f} {bbytes / mib / cpr:8.1f}")
 print(f"{'restore (until it serves)':32} {rs:8.1f} {bbytes / mib / rs:8.1f} {cpr / rs:8.2f}x")
 print(f"page caches dropped before each: {dropped}")
 print(f"write p99 on another table: alone {out['write_p99_quiet_us']} us, beside a backup at "

@@ -13,6 +13,7 @@
 #include "runtime/config.h"
 #include "runtime/fault.h"
 #include "runtime/log.h"
+#include "runtime/registry.h"
 #include "runtime/rt.h"
 #include "backup.pb-c.h"
 #include "meta.pb-c.h"
@@ -335,6 +336,16 @@ s_assigned (const Pg__PartitionConfig *p, const char *address)
 {
     return !strcmp (p->primary, address) || meta_in (p->secondaries, p->n_secondaries, address)
         || (!*p->primary && meta_in (p->candidates, p->n_candidates, address));
+}
+
+actor_t *
+meta_target (meta_t *self, const char *name)
+{
+    //  A name, never an address: a request must not point meta at an
+    //  actor on another node.
+    if (!name || !registry_valid_name (name, strlen (name)) || strchr (name, '/'))
+        return NULL;
+    return rt_lookup (actor_rt (self->self), name);
 }
 
 actor_t *

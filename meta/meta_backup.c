@@ -46,12 +46,19 @@
 #define POLL_MS 1000
 #define ASK_MS 10000
 #define MAX_FAILURES 5
+//  A failed partition is asked again after 1, 2, 4... s, at most this.
+#define MAX_BACKOFF_MS 30000
+//  A failed or cancelled backup's files are removed this long after it
+//  ended: puts the servers had in flight land first.
+#define CLEAN_AFTER_MS 10000
 
 struct meta_backup_t {
     Pg__BackupJob *job;                 //  malloc'd, as saved
     int64_t next_poll_ms;
     bool manifest_pending;
+    bool removing;                      //  a removal from the target is under way
     bool *asking;                       //  per partition: a poll in flight
+    int64_t *next_ask_ms;               //  per partition: not asked before (after a failure)
 };
 
 typedef struct {
@@ -70,6 +77,7 @@ s_backup_free (meta_backup_t *backup)
     if (backup->job)
         pg__backup_job__free_unpacked (backup->job, NULL);
     free (backup->asking);
+    free (backup->next_ask_ms);
     free (backup);
 }
 
@@ -107,40 +115,84 @@ s_tell_forget (meta_t *self, meta_backup_t *backup, const Pg__BackupPartition *p
     actor_unref (&uploader);
 }
 
+//  What follows a removal from the target.
+typedef enum {
+    REMOVE_ONLY,                        //  nothing (an abandoned attempt's files)
+    REMOVE_CLEAN,                       //  the job is marked removed (failed, cancelled)
+    REMOVE_FORGET                       //  the job's record goes (retention)
+} then_t;
+
+typedef struct {
+    uint64_t id;
+    then_t then;
+    char path [64];
+} remove_ctx_t;
+
 static void
 s_on_removed (actor_t *actor, msg_t **reply_p, void *arg)
 {
-    if (msg_status (*reply_p) != PG__STATUS__OK)
-        log_warning ("backup: could not remove %s from its target: %s (remove it by hand)",
-                     (char *) arg, msg_error (*reply_p));
+    meta_t *self = actor_state (actor);
+    remove_ctx_t ctx = *(remove_ctx_t *) arg;
     free (arg);
+    meta_backup_t *backup = u64map_get (self->backups, ctx.id);
+    if (backup && ctx.then != REMOVE_ONLY)
+        backup->removing = false;
+    if (msg_status (*reply_p) != PG__STATUS__OK) {
+        log_warning ("backup: could not remove %s from its target: %s%s", ctx.path,
+                     msg_error (*reply_p), ctx.then == REMOVE_ONLY ? " (remove it by hand)"
+                     : "; trying again later");
+        return;
+    }
+    if (!backup || ctx.then == REMOVE_ONLY)
+        return;
+    if (ctx.then == REMOVE_CLEAN) {
+        backup->job->removed = true;
+        if (s_save (self, backup))
+            backup->job->removed = false;
+        return;
+    }
+    //  Retention: the files are gone, now the record.
+    if (metastore_remove_job (self->store, JOB_KIND, ctx.id))
+        return;                         //  the next pass tries again
+    log_notice ("backup %" PRIu64 " of %s removed (retention of policy %s)", ctx.id,
+                backup->job->app->name, backup->job->policy);
+    u64map_take (self->backups, ctx.id);
+    s_backup_free (backup);
 }
 
 //  Removes a tree of the backup from the target, through meta's own
-//  instance of it.
+//  instance of it, then does what `then` says.
 static void
-s_remove (meta_t *self, meta_backup_t *backup, const char *path)
+s_remove (meta_t *self, meta_backup_t *backup, const char *path, then_t then)
 {
     actor_t *target = rt_lookup (actor_rt (self->self), backup->job->target);
     Pg__TargetRemove *req;
     msg_t *msg = target ? msg_new (&pg__target_remove__descriptor, (void **) &req) : NULL;
-    char *copy = msg ? strdup (path) : NULL;
-    if (copy) {
+    remove_ctx_t *ctx = msg ? malloc (sizeof *ctx) : NULL;
+    if (ctx) {
+        ctx->id = backup->job->id;
+        ctx->then = then;
+        snprintf (ctx->path, sizeof ctx->path, "%s", path);
         req->path = msg_strdup (msg, path);
         req->recursive = true;
-        if (actor_ask (self->self, target, &msg, 60000, s_on_removed, copy) != PG__STATUS__OK)
-            free (copy);
+        if (then != REMOVE_ONLY)
+            backup->removing = true;
+        if (actor_ask (self->self, target, &msg, 60000, s_on_removed, ctx) != PG__STATUS__OK) {
+            backup->removing = false;
+            free (ctx);
+        }
     }
     else {
         msg_destroy (&msg);
-        log_warning ("backup: could not remove %s from target %s (remove it by hand)", path,
-                     backup->job->target);
+        log_warning ("backup: could not remove %s from target %s%s", path, backup->job->target,
+                     then == REMOVE_ONLY ? " (remove it by hand)" : "; trying again later");
     }
     actor_unref (&target);
 }
 
-//  The job ends (failed or cancelled): saved, the servers told, its files
-//  removed.
+//  The job ends (failed or cancelled): saved and the servers told. Its
+//  files go a little later (CLEAN_AFTER_MS, from the tick), once the puts
+//  the servers had in flight have landed, and until that succeeds.
 static void
 s_end (meta_t *self, meta_backup_t *backup, int state, const char *error)
 {
@@ -155,27 +207,18 @@ s_end (meta_t *self, meta_backup_t *backup, int state, const char *error)
                 *error ? ": " : "", error);
     for (size_t i = 0; i < job->n_partitions; i++)
         s_tell_forget (self, backup, job->partitions [i]);
-    char path [32];
-    snprintf (path, sizeof path, "%" PRIu64, job->id);
-    s_remove (self, backup, path);
 }
 
 //  ---------------------------------------------------------------------
 //  Retention
 
-//  Forgets a backup: its files on the target and its record.
+//  Forgets a backup: its files on the target, then its record.
 static void
 s_forget (meta_t *self, meta_backup_t *backup)
 {
     char path [32];
     snprintf (path, sizeof path, "%" PRIu64, backup->job->id);
-    s_remove (self, backup, path);
-    if (metastore_remove_job (self->store, JOB_KIND, backup->job->id))
-        return;                         //  the next pass tries again
-    log_notice ("backup %" PRIu64 " of %s removed (retention of policy %s)", backup->job->id,
-                backup->job->app->name, backup->job->policy);
-    u64map_take (self->backups, backup->job->id);
-    s_backup_free (backup);
+    s_remove (self, backup, path, REMOVE_FORGET);
 }
 
 static int
@@ -201,7 +244,7 @@ s_retain (meta_t *self, const char *policy, uint32_t app_id)
     while (mine && u64map_next (self->backups, &cursor, &id, &value) == 0) {
         meta_backup_t *backup = value;
         if (!strcmp (backup->job->policy, policy) && backup->job->app->app_id == app_id
-        &&  !s_running (backup) && !meta_restore_reads (self, backup->job->id))
+        &&  !s_running (backup) && !backup->removing && !meta_restore_reads (self, backup->job->id))
             mine [count++] = backup;
     }
     if (count)
@@ -247,7 +290,7 @@ s_on_manifest (actor_t *actor, msg_t **reply_p, void *arg)
         for (uint32_t a = 1; a < part->attempt; a++) {
             char path [64];
             snprintf (path, sizeof path, "%" PRIu64 "/%u.%u", id, part->index, a);
-            s_remove (self, backup, path);
+            s_remove (self, backup, path, REMOVE_ONLY);
         }
     }
     log_notice ("backup %" PRIu64 " of %s completed: %zu partitions, %" PRIu64 " bytes in %.1f s",
@@ -362,8 +405,20 @@ s_on_poll (actor_t *actor, msg_t **reply_p, void *arg)
             part->step = PG__BACKUP_STEP__BACKUP_UPLOADING;     //  asked again next poll
         return;
     }
+    if (reply->step == PG__BACKUP_STEP__BACKUP_FAILED && reply->transient) {
+        //  No serving primary there (a moment of reconfiguration): ask
+        //  again once the configuration settled, without counting it.
+        part->step = PG__BACKUP_STEP__BACKUP_WAITING;
+        meta_set_string (&part->error, reply->error);
+        backup->next_ask_ms [ctx.index] = actor_now_ms (actor) + 1000;
+        s_tell_forget (self, backup, part);
+        return;
+    }
     if (reply->step == PG__BACKUP_STEP__BACKUP_FAILED) {
         part->failures++;
+        int64_t backoff = 1000LL << (part->failures < 5 ? part->failures - 1 : 5);
+        backup->next_ask_ms [ctx.index] = actor_now_ms (actor)
+                                        + (backoff < MAX_BACKOFF_MS ? backoff : MAX_BACKOFF_MS);
         part->step = PG__BACKUP_STEP__BACKUP_WAITING;
         meta_set_string (&part->error, reply->error);
         log_warning ("backup %" PRIu64 " of %s: partition %u failed on %s (%u in a row): %s",
@@ -427,7 +482,8 @@ s_poll (meta_t *self, meta_backup_t *backup)
     for (size_t i = 0; i < job->n_partitions; i++) {
         Pg__BackupPartition *part = job->partitions [i];
         if (part->step == PG__BACKUP_STEP__BACKUP_DONE || !*part->primary || backup->asking [i]
-        ||  strcmp (part->primary, app->parts [i]->primary))
+        ||  strcmp (part->primary, app->parts [i]->primary)
+        ||  actor_now_ms (self->self) < backup->next_ask_ms [i])
             continue;
         actor_t *uploader = meta_actor_at (self, part->primary, "backup");
         Pg__BackupPartitionRequest *req;
@@ -461,8 +517,16 @@ meta_backup_tick (meta_t *self)
     size_t cursor = 0;
     uint64_t id;
     void *value;
+    int64_t wall = actor_wall_ms (self->self);
     while (u64map_next (self->backups, &cursor, &id, &value) == 0) {
         meta_backup_t *backup = value;
+        Pg__BackupJob *job = backup->job;
+        if ((job->state == PG__JOB_STATE__JOB_FAILED || job->state == PG__JOB_STATE__JOB_CANCELLED)
+        &&  !job->removed && !backup->removing && wall - job->end_ms >= CLEAN_AFTER_MS) {
+            char path [32];
+            snprintf (path, sizeof path, "%" PRIu64, job->id);
+            s_remove (self, backup, path, REMOVE_CLEAN);
+        }
         if (!s_running (backup) || now < backup->next_poll_ms)
             continue;
         backup->next_poll_ms = now + POLL_MS;
@@ -478,11 +542,16 @@ static meta_backup_t *
 s_adopt (meta_t *self, Pg__BackupJob *job)
 {
     meta_backup_t *backup = calloc (1, sizeof *backup);
-    if (backup)
+    if (backup) {
         backup->asking = calloc (job->n_partitions + 1, sizeof *backup->asking);
-    if (!backup || !backup->asking || u64map_put (self->backups, job->id, backup)) {
-        if (backup)
+        backup->next_ask_ms = calloc (job->n_partitions + 1, sizeof *backup->next_ask_ms);
+    }
+    if (!backup || !backup->asking || !backup->next_ask_ms
+    ||  u64map_put (self->backups, job->id, backup)) {
+        if (backup) {
             free (backup->asking);
+            free (backup->next_ask_ms);
+        }
         free (backup);
         pg__backup_job__free_unpacked (job, NULL);
         return NULL;
@@ -502,8 +571,7 @@ meta_backup_start (meta_t *self, const char *table, const char *target_name, con
         snprintf (why, why_size, app ? "table %.200s is being restored" : "no table %.200s", table);
         return -1;
     }
-    actor_t *target = *target_name && strlen (target_name) <= 128
-                    ? rt_lookup (actor_rt (me), target_name) : NULL;
+    actor_t *target = meta_target (self, target_name);
     if (!target) {
         *status = PG__STATUS__INVALID_ARGUMENT;
         snprintf (why, why_size, "no backup target '%.200s' on the meta server: name one configured "

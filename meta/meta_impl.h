@@ -76,6 +76,7 @@ typedef struct {
     metastore_t *store;
     u64map_t *backups;                  //  backup id -> meta_backup_t (meta_backup.c)
     u64map_t *restores;                 //  restore id -> meta_restore_t (meta_restore.c)
+    u64map_t *restore_reads;            //  backup id -> restores reading its manifest
     bool restores_checked;              //  tables left restoring by a stop were dropped
     strmap_t *policies;                 //  name -> Pg__BackupPolicy (meta_policy.c)
     u64map_t *apps;                     //  id -> app_t
@@ -180,6 +181,11 @@ bool
 //  in one push).
 void
     meta_push (meta_t *self);
+
+//  The backup target of that name on meta's own node (a reference), or
+//  NULL if there is none or name is not a plain actor name.
+actor_t *
+    meta_target (meta_t *self, const char *name);
 
 //  A reference to actor `name` on server `node` ("host:port"), or NULL.
 actor_t *

@@ -130,8 +130,7 @@ s_valid_name (const char *name)
 static const char *
 s_check (meta_t *self, const Pg__BackupPolicy *policy, char *why, size_t size)
 {
-    actor_t *target = *policy->target && strlen (policy->target) <= 128
-                    ? rt_lookup (actor_rt (self->self), policy->target) : NULL;
+    actor_t *target = meta_target (self, policy->target);
     if (!target)
         snprintf (why, size, "no backup target '%.200s' on the meta server", policy->target);
     else
@@ -210,7 +209,10 @@ meta_on_add_policy (meta_t *self, msg_t *request)
             policy->create_ms = ((Pg__BackupPolicy *) value)->create_ms + 1;
             cursor = 0;
         }
-    if (s_save (self, policy) || strmap_put (self->policies, policy->name, policy)) {
+    bool saved = s_save (self, policy) == 0;
+    if (!saved || strmap_put (self->policies, policy->name, policy)) {
+        if (saved)
+            metastore_remove_job (self->store, JOB_KIND, (uint64_t) policy->create_ms);
         pg__backup_policy__free_unpacked (policy, NULL);
         actor_reply_error (self->self, request, PG__STATUS__IO_ERROR, "cannot save the policy");
         return;

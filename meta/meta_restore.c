@@ -61,10 +61,22 @@ typedef struct {
     char primary [256];
 } poll_ctx_t;
 
-//  A restore_app request waiting for its manifest.
+//  A restore_app request waiting for its manifest (counted in
+//  self->restore_reads, so retention leaves that backup alone meanwhile).
 typedef struct {
     msg_t *request;
+    uint64_t backup_id;
 } pending_t;
+
+static void
+s_reading (meta_t *self, uint64_t backup_id, int delta)
+{
+    intptr_t n = (intptr_t) u64map_get (self->restore_reads, backup_id) + delta;
+    if (n > 0)
+        u64map_put (self->restore_reads, backup_id, (void *) n);
+    else
+        u64map_take (self->restore_reads, backup_id);
+}
 
 static void
 s_restore_free (meta_restore_t *restore)
@@ -138,11 +150,16 @@ s_fail (meta_t *self, meta_restore_t *restore, int state, const char *error)
 
 //  Every partition is in: the table opens.
 static void
-s_complete (meta_t *self, meta_restore_t *restore)
+s_complete (meta_t *self, meta_restore_t *restore, const app_t *app)
 {
     Pg__RestoreJob *job = restore->job;
-    app_t *app = u64map_get (self->apps, job->app_id);
-    app_t *next = app ? meta_app_clone (app) : NULL;
+    //  Every partition done where its primary is now (s_poll checked it
+    //  in this very turn).
+    for (size_t i = 0; i < job->n_partitions; i++)
+        if (job->partitions [i]->step == PG__RESTORE_STEP__RESTORE_DONE
+        &&  strcmp (job->partitions [i]->primary, app->parts [i]->primary))
+            return;
+    app_t *next = meta_app_clone (app);
     if (!next)
         return;                         //  again next tick
     next->info->restoring = false;
@@ -191,7 +208,9 @@ s_on_poll (actor_t *actor, msg_t **reply_p, void *arg)
     restore->asking [ctx.index] = false;
     Pg__RestoreJob *job = restore->job;
     Pg__RestorePartition *part = job->partitions [ctx.index];
-    if (!s_running (restore) || strcmp (part->primary, ctx.primary) || s_final (part->step))
+    app_t *app = u64map_get (self->apps, job->app_id);
+    if (!s_running (restore) || strcmp (part->primary, ctx.primary) || s_final (part->step)
+    ||  !app || strcmp (app->parts [ctx.index]->primary, ctx.primary))
         return;
     if (msg_status (*reply_p) != PG__STATUS__OK
     ||  !msg_is (*reply_p, &pg__restore_partition_reply__descriptor)) {
@@ -248,23 +267,26 @@ s_poll (meta_t *self, meta_restore_t *restore)
     bool changed = false;
     for (size_t i = 0; i < job->n_partitions; i++) {
         Pg__RestorePartition *part = job->partitions [i];
-        if (s_final (part->step)) {
-            done++;
-            continue;
-        }
         const char *primary = app->parts [i]->primary;
-        if (*primary && !restore->asking [i] && strcmp (part->primary, primary)) {
-            s_tell_cancel (self, restore, part->primary, part->index);
+        //  A partition done on a server that no longer leads it is not
+        //  done: its files are there, not on the new primary, which would
+        //  otherwise open empty. (A skipped one is empty wherever it is.)
+        if (part->step != PG__RESTORE_STEP__RESTORE_SKIPPED && strcmp (part->primary, primary)) {
+            if (*part->primary)
+                s_tell_cancel (self, restore, part->primary, part->index);
             meta_set_string (&part->primary, primary);
             part->step = PG__RESTORE_STEP__RESTORE_WAITING;
             part->bytes_done = 0;
+            restore->asking [i] = false;        //  a reply from the old one is ignored
             changed = true;
         }
+        if (s_final (part->step))
+            done++;
     }
     if (changed && s_save (self, restore))
         return;
     if (done == job->n_partitions) {
-        s_complete (self, restore);
+        s_complete (self, restore, app);
         return;
     }
     for (size_t i = 0; i < job->n_partitions; i++) {
@@ -404,6 +426,7 @@ s_on_manifest (actor_t *actor, msg_t **reply_p, void *arg)
     meta_t *self = actor_state (actor);
     pending_t *pending = arg;
     msg_t *request = pending->request;
+    s_reading (self, pending->backup_id, -1);
     free (pending);
     const Pg__RestoreRequest *req = msg_body (request);
     int status = msg_status (*reply_p);
@@ -523,8 +546,7 @@ meta_on_restore (meta_t *self, msg_t **request_p)
         actor_reply_error (me, request, PG__STATUS__INVALID_ARGUMENT, "no backup id given");
         return;
     }
-    actor_t *target = *req->target && strlen (req->target) <= 128
-                    ? rt_lookup (actor_rt (me), req->target) : NULL;
+    actor_t *target = meta_target (self, req->target);
     Pg__TargetGet *get;
     msg_t *msg = target ? msg_new (&pg__target_get__descriptor, (void **) &get) : NULL;
     pending_t *pending = msg ? malloc (sizeof *pending) : NULL;
@@ -541,9 +563,12 @@ meta_on_restore (meta_t *self, msg_t **request_p)
     get->path = msg_strdup (msg, path);
     get->max_bytes = TARGET_CHUNK_MAX;
     pending->request = request;
+    pending->backup_id = req->backup_id;
+    s_reading (self, req->backup_id, 1);
     if (actor_ask (me, target, &msg, 60000, s_on_manifest, pending) == PG__STATUS__OK)
         *request_p = NULL;              //  answered when the manifest comes
     else {
+        s_reading (self, req->backup_id, -1);
         free (pending);
         actor_reply_error (me, request, PG__STATUS__UNREACHABLE, "cannot ask target %s", req->target);
     }
@@ -597,7 +622,7 @@ s_load_one (void *ctx, const ProtobufCMessage *record)
 int
 meta_restore_load (meta_t *self)
 {
-    if (!(self->restores = u64map_new ()))
+    if (!(self->restores = u64map_new ()) || !(self->restore_reads = u64map_new ()))
         return -1;
     if (metastore_load_jobs (self->store, JOB_KIND, &pg__restore_job__descriptor, s_load_one, self))
         return -1;
@@ -613,11 +638,14 @@ meta_restore_free (meta_t *self)
     while (self->restores && u64map_next (self->restores, &cursor, &id, &value) == 0)
         s_restore_free (value);
     u64map_destroy (&self->restores);
+    u64map_destroy (&self->restore_reads);
 }
 
 bool
 meta_restore_reads (meta_t *self, uint64_t backup_id)
 {
+    if (u64map_get (self->restore_reads, backup_id))
+        return true;
     size_t cursor = 0;
     uint64_t id;
     void *value;

@@ -5,6 +5,7 @@
 #include "common/dirsync.h"
 #include "common/rmtree.h"
 #include "runtime/log.h"
+#include "runtime/registry.h"
 #include "runtime/strmap.h"
 #include "backup.pb-c.h"
 #include "status.pb-c.h"
@@ -65,6 +66,7 @@ typedef struct {
 typedef struct {
     actor_t *self;
     char *replica_dir;
+    char *meta_node;                    //  only meta asks for downloads
     strmap_t *fetches;
     uint8_t *buf;
 } fetcher_t;
@@ -311,6 +313,29 @@ s_pump (fetcher_t *self, fetch_t *fetch)
 
 //  ---------------------------------------------------------------------
 
+//  The mark a download leaves in the replica's directory: which restore
+//  made it. A cancel removes a directory only if it carries the mark of
+//  that very restore, so no request can empty a replica's directory it
+//  did not fill.
+static void
+s_mark_path (const char *dest, char *out, size_t size)
+{
+    snprintf (out, size, "%s/restore.id", dest);
+}
+
+static bool
+s_marked_by (const char *dest, uint64_t restore_id)
+{
+    char path [4400];
+    s_mark_path (dest, path, sizeof path);
+    FILE *file = fopen (path, "r");
+    unsigned long long id = 0;
+    bool read = file && fscanf (file, "%llu", &id) == 1;
+    if (file)
+        fclose (file);
+    return read && id == restore_id;
+}
+
 static void
 s_start (fetcher_t *self, fetch_t *fetch)
 {
@@ -325,9 +350,23 @@ s_start (fetcher_t *self, fetch_t *fetch)
         fetch->step = PG__RESTORE_STEP__RESTORE_DONE;
         return;
     }
+    bool made = mkdir (fetch->dest, 0755) == 0;
+    if (!made && errno != EEXIST) {
+        s_fail (fetch, false, "cannot create %s: %s", fetch->dest, strerror (errno));
+        return;
+    }
+    char mark [4400];
+    s_mark_path (fetch->dest, mark, sizeof mark);
+    FILE *file = fopen (mark, "w");
+    bool marked = file && fprintf (file, "%" PRIu64 "\n", fetch->restore_id) > 0;
+    if (file && (fflush (file) || fsync (fileno (file))))
+        marked = false;
+    if (file)
+        fclose (file);
     rmtree (fetch->tmp);
-    if ((mkdir (fetch->dest, 0755) && errno != EEXIST) || mkdir (fetch->tmp, 0755)) {
-        s_fail (fetch, false, "cannot create %s: %s", fetch->tmp, strerror (errno));
+    if (!marked || mkdir (fetch->tmp, 0755) || (made && dirsync (self->replica_dir))
+    ||  dirsync (fetch->dest)) {
+        s_fail (fetch, false, "cannot prepare %s: %s", fetch->dest, strerror (errno));
         return;
     }
     log_info ("restore %" PRIu64 " of %u.%u: %zu files, %" PRIu64 " bytes from %s:%s",
@@ -360,15 +399,20 @@ s_on_request (fetcher_t *self, msg_t *request)
     char key [64];
     snprintf (key, sizeof key, "%" PRIu64 ".%u.%u", req->restore_id, req->app_id, req->partition);
     fetch_t *fetch = strmap_get (self->fetches, key);
+    if (msg_from_other (request, self->meta_node)) {
+        actor_reply_error (self->self, request, PG__STATUS__INVALID_ARGUMENT,
+                           "restore: only meta (%s) asks for downloads", self->meta_node);
+        return;
+    }
     if (req->cancel) {
+        //  Known here or not (a restart forgets), the directory goes if
+        //  this restore filled it.
+        char dest [4096];
+        snprintf (dest, sizeof dest, "%s/%u.%u", self->replica_dir, req->app_id, req->partition);
         if (fetch)
-            s_forget (self, fetch, true);
-        else {
-            //  Not known here (a restart): its directory goes all the same.
-            char dest [4200];
-            snprintf (dest, sizeof dest, "%s/%u.%u", self->replica_dir, req->app_id, req->partition);
+            s_forget (self, fetch, false);
+        if (s_marked_by (dest, req->restore_id))
             rmtree (dest);
-        }
         msg_t *reply = msg_new_local (&actor_kind_empty, 0, NULL);
         if (reply)
             actor_reply (self->self, request, &reply);
@@ -379,7 +423,9 @@ s_on_request (fetcher_t *self, msg_t *request)
         if (target_path_check (req->files [i]->name, false) || strchr (req->files [i]->name, '/')
         ||  strlen (req->files [i]->name) >= sizeof fetch->files [0].name)
             bad = "a bad file name";
-    if (bad || !*req->target || strlen (req->target) >= sizeof fetch->target) {
+    //  The target is an actor of this node: a name, never an address.
+    if (bad || strlen (req->target) >= sizeof fetch->target
+    ||  !registry_valid_name (req->target, strlen (req->target)) || strchr (req->target, '/')) {
         actor_reply_error (self->self, request, PG__STATUS__INVALID_ARGUMENT,
                            "restore: %s", bad ? bad : "a bad target name");
         return;
@@ -457,11 +503,14 @@ s_init (actor_t *actor, void *args)
     if (!self)
         return -1;
     self->self = actor;
-    self->replica_dir = strdup (args);
+    const char *const *strings = args;
+    self->replica_dir = strdup (strings [0]);
+    self->meta_node = strdup (strings [1]);
     self->fetches = strmap_new ();
     self->buf = malloc (CHUNK);
-    if (!self->replica_dir || !self->fetches || !self->buf) {
+    if (!self->replica_dir || !self->meta_node || !self->fetches || !self->buf) {
         free (self->replica_dir);
+        free (self->meta_node);
         strmap_destroy (&self->fetches);
         free (self->buf);
         free (self);
@@ -485,14 +534,16 @@ s_fini (actor_t *actor)
     strmap_destroy (&self->fetches);
     free (self->buf);
     free (self->replica_dir);
+    free (self->meta_node);
     free (self);
 }
 
 static const actor_ops_t s_ops = { "restore", s_init, s_receive, s_fini };
 
 actor_t *
-fetcher_spawn (rt_t *rt, const char *replica_dir)
+fetcher_spawn (rt_t *rt, const char *replica_dir, const char *meta_node)
 {
+    const char *args [2] = { replica_dir, meta_node };
     actor_opts_t opts = { .pinned = true };
-    return actor_spawn (rt, "restore", &s_ops, (void *) replica_dir, &opts);
+    return actor_spawn (rt, "restore", &s_ops, (void *) args, &opts);
 }

@@ -15,7 +15,8 @@
         state         event                          action / next
         ------------  -----------------------------  ---------------------------------
         (none)        meta asks, <replica>/db there  (an earlier run finished) / DONE
-        (none)        meta asks                      empty <replica>/db.restore / DOWNLOADING
+        (none)        meta asks                      mark <replica> as this restore's,
+                                                     empty <replica>/db.restore / DOWNLOADING
         DOWNLOADING   room in the window             get the next chunk of the file
         DOWNLOADING   a chunk arrives                check its CRC32C, write it
         DOWNLOADING   a file is whole                fsync, read back: size and CRC32C
@@ -26,6 +27,7 @@
                                                      else FAILED
         DOWNLOADING   last file checked              sync, rename to <replica>/db / DONE
         any           meta cancels                   stop; remove the replica's directory
+                                                     if this restore's mark is on it
         any           meta silent for an hour        forget (files stay for the stub's GC)
 
     Downloads are not throttled: a restore is what an operator waits on.
@@ -35,9 +37,10 @@
 
 #include "runtime/rt.h"
 
-//  Spawns "restore", writing into replica directories under replica_dir.
-//  NULL on failure (logged).
+//  Spawns "restore", writing into replica directories under replica_dir,
+//  taking requests from meta_node ("host:port") only. NULL on failure
+//  (logged).
 actor_t *
-    fetcher_spawn (rt_t *rt, const char *replica_dir);
+    fetcher_spawn (rt_t *rt, const char *replica_dir, const char *meta_node);
 
 #endif

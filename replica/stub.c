@@ -1177,8 +1177,10 @@ s_init (actor_t *actor, void *args)
     self->log = logwriter_spawn (actor_rt (actor), &self->log_config);
     self->files = filesrv_spawn (actor_rt (actor), self->checkpoint_dir, 3600 * 1000);
     snprintf (path, sizeof path, "%s/backup", data_dir);
-    self->uploader = uploader_spawn (actor_rt (actor), config, path);
-    self->fetcher = fetcher_spawn (actor_rt (actor), self->replica_dir);
+    if (self->meta_node) {
+        self->uploader = uploader_spawn (actor_rt (actor), config, path, self->meta_node);
+        self->fetcher = fetcher_spawn (actor_rt (actor), self->replica_dir, self->meta_node);
+    }
     self->checks = groupcheck_spawn (actor_rt (actor));
     if (!self->meta || !self->meta_node || !self->env || !self->log || !self->files
     ||  !self->checks || !self->uploader || !self->fetcher) {

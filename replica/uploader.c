@@ -6,6 +6,7 @@
 #include "common/rmtree.h"
 #include "runtime/config.h"
 #include "runtime/log.h"
+#include "runtime/registry.h"
 #include "runtime/strmap.h"
 #include "backup.pb-c.h"
 #include "status.pb-c.h"
@@ -55,6 +56,7 @@ struct job_t {
     uint64_t decree;
     uint64_t bytes_total, bytes_done;
     char error [300];
+    bool transient;                     //  failed for want of a serving primary here
     int64_t asked_ms;                   //  meta's last poll
     bool cancelled;                     //  forgotten: replies still in flight find this
     int refs;                           //  the map, and each ask in flight
@@ -75,6 +77,8 @@ struct job_t {
 typedef struct {
     actor_t *self;
     char *dir;
+    char *meta_node;                    //  only meta asks for uploads
+    uint64_t seq;                       //  makes each job's checkpoint directory its own
     strmap_t *jobs;
     int64_t rate;                       //  bytes per second, 0 = unlimited
     double tokens;
@@ -197,26 +201,39 @@ s_list_files (job_t *job)
     return rc;
 }
 
+typedef struct {
+    job_t *job;
+    char dir [4096];                    //  where the checkpoint is being made
+} checkpoint_ctx_t;
+
 static void
 s_on_checkpoint (actor_t *actor, msg_t **reply_p, void *arg)
 {
     uploader_t *self = actor_state (actor);
-    job_t *job = arg;
-    if (job->cancelled) {
-        s_job_release (job);
-        return;
-    }
+    checkpoint_ctx_t *ctx = arg;
+    job_t *job = ctx->job;
+    bool stale = job->cancelled || job->step != PG__BACKUP_STEP__BACKUP_CHECKPOINT
+              || strcmp (job->dir, ctx->dir);
+    if (stale)
+        rmtree (ctx->dir);              //  made for a job that ended meanwhile
+    free (ctx);
     s_job_release (job);
+    if (stale)
+        return;
     const partition_backup_t *answer = msg_is (*reply_p, &partition_kind_backup)
                                      ? msg_body (*reply_p) : NULL;
     if (!answer || answer->status) {
+        //  Not the serving primary here (any more, or not yet): meta asks
+        //  where the configuration says, without counting it a failure.
+        job->transient = msg_status (*reply_p) == PG__STATUS__NO_ACTOR
+                      || (answer && answer->status == PG__STATUS__INVALID_STATE);
         s_job_fail (job, "checkpoint: %s", answer ? answer->error
                     : msg_status (*reply_p) == PG__STATUS__NO_ACTOR ? "no such replica here"
                     : msg_error (*reply_p));
         return;
     }
     job->decree = answer->decree;
-    if (s_list_files (job)) {
+    if (s_list_files (job) || job->nfiles == 0) {
         s_job_fail (job, "cannot list the checkpoint %s", job->dir);
         return;
     }
@@ -233,31 +250,38 @@ s_start (uploader_t *self, job_t *job)
     snprintf (name, sizeof name, "r.%u.%u", job->app_id, job->partition);
     actor_t *partition = rt_lookup (actor_rt (self->self), name);
     if (!partition) {
+        job->transient = true;
         s_job_fail (job, "no replica %u.%u on this node", job->app_id, job->partition);
         return;
     }
-    if (snprintf (job->dir, sizeof job->dir, "%s/%s", self->dir, job->key) >= (int) sizeof job->dir) {
+    if (snprintf (job->dir, sizeof job->dir, "%s/%s.%" PRIu64, self->dir, job->key, ++self->seq)
+        >= (int) sizeof job->dir) {
         job->dir [0] = 0;
         s_job_fail (job, "the data dir path is too long");
         actor_unref (&partition);
         return;
     }
-    rmtree (job->dir);                  //  a leftover of a run before a restart
     partition_backup_t *ask;
     msg_t *msg = msg_new_local (&partition_kind_backup, sizeof *ask, (void **) &ask);
-    if (msg)
+    checkpoint_ctx_t *ctx = msg ? malloc (sizeof *ctx) : NULL;
+    if (ctx) {
         snprintf (ask->path, sizeof ask->path, "%s", job->dir);
+        ctx->job = job;
+        snprintf (ctx->dir, sizeof ctx->dir, "%s", job->dir);
+    }
     job->refs++;
-    int rc = msg ? actor_ask (self->self, partition, &msg, CHECKPOINT_MS, s_on_checkpoint, job)
+    job->step = PG__BACKUP_STEP__BACKUP_CHECKPOINT;
+    int rc = ctx ? actor_ask (self->self, partition, &msg, CHECKPOINT_MS, s_on_checkpoint, ctx)
            : PG__STATUS__INTERNAL;
     actor_unref (&partition);
     if (rc != PG__STATUS__OK) {
+        msg_destroy (&msg);
+        free (ctx);
         job->refs--;
         job->dir [0] = '\0';
         s_job_fail (job, "cannot ask for a checkpoint (status %d)", rc);
         return;
     }
-    job->step = PG__BACKUP_STEP__BACKUP_CHECKPOINT;
 }
 
 //  ---------------------------------------------------------------------
@@ -351,18 +375,23 @@ s_on_stat (actor_t *actor, msg_t **reply_p, void *arg)
     }
     const Pg__TargetStatReply *st = msg_body (*reply_p);
     file_t *file = &job->files [job->at];
-    //  Table files never change under one name: one the target holds whole
-    //  from an earlier run of this attempt is done. Other files (CURRENT,
-    //  MANIFEST, OPTIONS) are rewritten by each checkpoint: always sent.
-    size_t len = strlen (file->name);
-    bool table = len > 4 && !strcmp (file->name + len - 4, ".sst");
-    if (table && st->exists && st->size == file->size) {
-        if (s_file_crc (self, job) == 0) {
+    //  A file the target holds whole from an earlier run of this attempt,
+    //  with the size and CRC32C of ours, is done. The name alone proves
+    //  nothing (a replica that learned a checkpoint has another's files
+    //  under its names), so a target that does not keep CRCs gets every
+    //  file again.
+    if (st->exists && st->size == file->size && st->crc32c) {
+        if (s_file_crc (self, job))
+            return;
+        if (file->crc == st->crc32c) {
             job->bytes_done += file->size;
             s_next_file (self, job);
+            s_pump (self);
+            return;
         }
+        close (job->fd);
+        job->fd = -1;
     }
-    else
     if (s_file_open (self, job, st->partial_size <= file->size ? st->partial_size : 0) == 0)
         job->bytes_done += job->sent;
     s_pump (self);
@@ -422,10 +451,8 @@ s_pump_job (uploader_t *self, job_t *job)
 {
     if (job->step != PG__BACKUP_STEP__BACKUP_UPLOADING || job->stat_pending || job->file_failed)
         return true;
-    if (job->at == job->nfiles) {
-        s_next_file (self, job);
-        return true;
-    }
+    if (job->at >= job->nfiles)
+        return true;                    //  done (s_next_file moved it on)
     actor_t *target = s_target (self, job);
     if (!target) {
         s_job_fail (job, "no target %s on this node", job->target);
@@ -515,6 +542,7 @@ s_pump_job (uploader_t *self, job_t *job)
             snprintf (job->error, sizeof job->error, "target %s refused a put", job->target);
             if (job->inflight == 0) {
                 job->file_failed = false;
+                job->bytes_done -= job->acked;
                 job->sent = job->acked = 0;
                 close (job->fd);
                 job->fd = -1;
@@ -567,6 +595,7 @@ s_reply (uploader_t *self, msg_t *request, job_t *job)
     body->bytes_total = job->bytes_total;
     body->bytes_done = job->bytes_done;
     body->error = msg_strdup (reply, job->error);
+    body->transient = job->transient;
     if (job->step == PG__BACKUP_STEP__BACKUP_DONE && job->nfiles) {
         body->files = msg_alloc (reply, job->nfiles * sizeof *body->files);
         Pg__BackupFile *files = msg_alloc (reply, job->nfiles * sizeof *files);
@@ -590,6 +619,11 @@ static void
 s_on_request (uploader_t *self, msg_t *request)
 {
     const Pg__BackupPartitionRequest *req = msg_body (request);
+    if (msg_from_other (request, self->meta_node)) {
+        actor_reply_error (self->self, request, PG__STATUS__INVALID_ARGUMENT,
+                           "backup: only meta (%s) asks for uploads", self->meta_node);
+        return;
+    }
     char key [64];
     snprintf (key, sizeof key, "%" PRIu64 ".%u.%u", req->backup_id, req->app_id, req->partition);
     job_t *job = strmap_get (self->jobs, key);
@@ -602,7 +636,9 @@ s_on_request (uploader_t *self, msg_t *request)
         return;
     }
     const char *bad = target_path_check (req->prefix, false);
-    if (bad || !*req->target || strlen (req->target) >= sizeof job->target) {
+    //  The target is an actor of this node: a name, never an address.
+    if (bad || strlen (req->target) >= sizeof job->target
+    ||  !registry_valid_name (req->target, strlen (req->target)) || strchr (req->target, '/')) {
         actor_reply_error (self->self, request, PG__STATUS__INVALID_ARGUMENT,
                            "backup: a bad prefix (%s) or target name", bad ? bad : "ok");
         return;
@@ -688,6 +724,7 @@ s_receive (actor_t *actor, msg_t **msg_p)
 
 typedef struct {
     const char *dir;
+    const char *meta_node;
     int64_t rate;
 } args_t;
 
@@ -703,10 +740,12 @@ s_init (actor_t *actor, void *args_)
     self->tokens = (double) args->rate;
     self->refill_ms = actor_now_ms (actor);
     self->dir = strdup (args->dir);
+    self->meta_node = strdup (args->meta_node);
     self->jobs = strmap_new ();
     self->buf = malloc (CHUNK);
-    if (!self->dir || !self->jobs || !self->buf) {
+    if (!self->dir || !self->meta_node || !self->jobs || !self->buf) {
         free (self->dir);
+        free (self->meta_node);
         strmap_destroy (&self->jobs);
         free (self->buf);
         free (self);
@@ -739,15 +778,16 @@ s_fini (actor_t *actor)
     strmap_destroy (&self->jobs);
     free (self->buf);
     free (self->dir);
+    free (self->meta_node);
     free (self);
 }
 
 static const actor_ops_t s_ops = { "backup", s_init, s_receive, s_fini };
 
 actor_t *
-uploader_spawn (rt_t *rt, zconfig_t *config, const char *dir)
+uploader_spawn (rt_t *rt, zconfig_t *config, const char *dir, const char *meta_node)
 {
-    args_t args = { dir, 0 };
+    args_t args = { dir, meta_node, 0 };
     if (config_size (config, "backup/upload_rate", 64LL << 20, 0, 1LL << 40, &args.rate))
         return NULL;
     actor_opts_t opts = { .pinned = true };

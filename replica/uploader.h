@@ -15,11 +15,13 @@
         -----------  ----------------------------  ----------------------------------
         (none)       meta asks                     ask the partition for a checkpoint / CHECKPOINT
         CHECKPOINT   checkpoint made               list its files / UPLOADING
-        CHECKPOINT   refused (not primary, I/O)    remember why / FAILED
+        CHECKPOINT   refused (not primary, I/O)    remember why (not primary: transient,
+                                                   meta does not count it) / FAILED
+        CHECKPOINT   the job ended meanwhile       remove the checkpoint when it comes
         UPLOADING    file's next chunk, budget ok  put it (up to WINDOW in flight)
         UPLOADING    a file starts                 stat it on the target: skip a whole
-                                                   table file already there, resume a
-                                                   partial one from its held bytes
+                                                   file there with our size and CRC32C,
+                                                   resume a partial one from its bytes
         UPLOADING    a put fails                   after in-flight replies, retry the
                                                    file from what the target holds
                                                    (3 times) / else FAILED
@@ -40,9 +42,9 @@
 
 #include <czmq.h>
 
-//  Spawns "backup", keeping its checkpoints under dir. NULL on failure
-//  (logged).
+//  Spawns "backup", keeping its checkpoints under dir, taking requests
+//  from meta_node ("host:port") only. NULL on failure (logged).
 actor_t *
-    uploader_spawn (rt_t *rt, zconfig_t *config, const char *dir);
+    uploader_spawn (rt_t *rt, zconfig_t *config, const char *dir, const char *meta_node);
 
 #endif

@@ -249,6 +249,11 @@ static void
 s_failed (target_t *self, why_t *why, const char *what, const char *path)
 {
     int code = self->sftp ? sftp_get_error (self->sftp) : SSH_FX_NO_CONNECTION;
+    //  The SFTP status is that of the last status reply, which a failure
+    //  of the connection itself does not replace: the connection is
+    //  checked first, so a dropped one is never taken for a missing file.
+    //  (The session's error code cannot tell: libssh sets it for SFTP
+    //  status replies too.)
     bool lost = code == SSH_FX_NO_CONNECTION || code == SSH_FX_CONNECTION_LOST
              || !self->ssh || !ssh_is_connected (self->ssh);
     why->status = lost ? PLUGIN_UNREACHABLE
@@ -385,12 +390,18 @@ s_commit (target_t *self, upload_t *upload, why_t *why)
         s_failed (self, why, "close", upload->path);
         return -1;
     }
-    //  SFTP version 3 renames do not replace: a file of that name goes
-    //  first (it can only be an older upload of the same path).
-    if (sftp_rename (self->sftp, part, full) < 0
-    &&  (sftp_unlink (self->sftp, full) < 0 || sftp_rename (self->sftp, part, full) < 0)) {
-        s_failed (self, why, "rename", upload->path);
-        return -1;
+    //  SFTP version 3 renames do not replace. Only when a file of that
+    //  name is there (an older upload of the same path) does it go first;
+    //  any other failure leaves both as they are.
+    if (sftp_rename (self->sftp, part, full) < 0) {
+        sftp_attributes st = sftp_lstat (self->sftp, full);
+        bool there = st && st->type == SSH_FILEXFER_TYPE_REGULAR;
+        if (st)
+            sftp_attributes_free (st);
+        if (!there || sftp_unlink (self->sftp, full) < 0 || sftp_rename (self->sftp, part, full) < 0) {
+            s_failed (self, why, "rename", upload->path);
+            return -1;
+        }
     }
     return 0;
 }

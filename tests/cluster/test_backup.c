@@ -16,6 +16,8 @@
 */
 #include "client/pegasus.h"
 #include "common/crc.h"
+#include "common/wiretypes.h"
+#include "runtime/rt.h"
 #include "tests/minicluster.h"
 #include "tests/testutil.h"
 #include "backup.pb-c.h"
@@ -355,7 +357,7 @@ test_cancel_leaves_nothing (void **state)
     char path [4400];
     snprintf (path, sizeof path, "%s/%" PRIu64, s_f.backups, id);
     struct stat st;
-    int64_t until = testutil_now_ms () + 15000;
+    int64_t until = testutil_now_ms () + 30000;
     while (stat (path, &st) == 0 && testutil_now_ms () < until)
         usleep (100000);
     assert_int_not_equal (stat (path, &st), 0);
@@ -375,6 +377,41 @@ test_bad_requests_are_refused (void **state)
     assert_non_null (strstr (pegasus_errmsg (), "no backup target 'nosuch'"));
     assert_int_equal (pegasus_backup (s_f.cluster->meta, "live", "", &id, 10000),
                       PEGASUS_INVALID_ARGUMENT);
+    //  A target is an actor of meta's node, never an address elsewhere.
+    char remote [128];
+    snprintf (remote, sizeof remote, "%s/local", s_f.cluster->addresses [1]);
+    assert_int_equal (pegasus_backup (s_f.cluster->meta, "live", remote, &id, 10000),
+                      PEGASUS_INVALID_ARGUMENT);
+    //  Only meta asks a replica server to upload or to drop a download:
+    //  a request from anyone else is refused and changes nothing.
+    rt_t *rt = rt_newf ("runtime\n    workers = 1\n    log_level = error\n");
+    assert_non_null (rt);
+    char address [128];
+    snprintf (address, sizeof address, "%s/backup", s_f.cluster->addresses [1]);
+    actor_t *uploader = rt_lookup (rt, address);
+    Pg__BackupPartitionRequest *up;
+    msg_t *req = msg_new (&pg__backup_partition_request__descriptor, (void **) &up);
+    up->backup_id = 1;
+    up->app_id = 1;
+    up->target = msg_strdup (req, "local");
+    up->prefix = msg_strdup (req, "1/0.1");
+    msg_t *reply = NULL;
+    assert_int_equal (rt_call (rt, uploader, &req, 10000, &reply), PEGASUS_INVALID_ARGUMENT);
+    assert_non_null (strstr (msg_error (reply), "only meta"));
+    msg_destroy (&reply);
+    snprintf (address, sizeof address, "%s/restore", s_f.cluster->addresses [1]);
+    actor_t *fetcher = rt_lookup (rt, address);
+    Pg__RestorePartitionRequest *down;
+    req = msg_new (&pg__restore_partition_request__descriptor, (void **) &down);
+    down->app_id = 1;
+    down->partition = 0;
+    down->cancel = true;
+    assert_int_equal (rt_call (rt, fetcher, &req, 10000, &reply), PEGASUS_INVALID_ARGUMENT);
+    msg_destroy (&reply);
+    actor_unref (&uploader);
+    actor_unref (&fetcher);
+    rt_destroy (&rt);
+    assert_int_equal (pegasus_wait_table_ready (s_f.cluster->meta, "live", 10000), PEGASUS_OK);
     assert_int_equal (pegasus_cancel_backup (s_f.cluster->meta, 12345, 10000), PEGASUS_NOT_FOUND);
     pegasus_backup_t *b;
     size_t n;
@@ -559,6 +596,7 @@ test_restore_refuses_a_damaged_backup (void **state)
 int
 main (void)
 {
+    assert_int_equal (wiretypes_register (), 0);
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_backup_under_writes_completes_with_manifest),
         cmocka_unit_test (test_meta_restarted_mid_backup_resumes),

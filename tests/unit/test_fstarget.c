@@ -7,7 +7,10 @@
     writable directory is refused at start.
 */
 #include "actors/fstarget.h"
+#include "common/crc.h"
 #include "common/wiretypes.h"
+#include "status.pb-c.h"
+#include "target.pb-c.h"
 #include "runtime/rt.h"
 #include "tests/targetcheck.h"
 #include "tests/testutil.h"
@@ -80,6 +83,34 @@ test_paths_outside_the_rules_are_refused (void **state)
     assert_int_equal (system (command), 0);
 }
 
+//  The CRC a file was checked against comes back with stat (an extended
+//  attribute), so an uploader can skip a file the target holds whole.
+static void
+test_stat_reports_the_crc (void **state)
+{
+    fixture_t *f = *state;
+    static const char data [] = "a file whose crc the target keeps";
+    uint32_t crc = crc32c (0, data, sizeof data);
+    Pg__TargetPut *put;
+    msg_t *req = msg_new (&pg__target_put__descriptor, (void **) &put);
+    put->path = msg_strdup (req, "c/file");
+    put->data.data = msg_memdup (req, data, sizeof data);
+    put->data.len = sizeof data;
+    put->crc32c = crc;
+    put->last = true;
+    put->file_size = sizeof data;
+    put->file_crc32c = crc;
+    msg_t *reply = NULL;
+    assert_int_equal (rt_call (f->check.rt, f->check.target, &req, 10000, &reply), PG__STATUS__OK);
+    msg_destroy (&reply);
+    Pg__TargetStat *stat;
+    req = msg_new (&pg__target_stat__descriptor, (void **) &stat);
+    stat->path = msg_strdup (req, "c/file");
+    assert_int_equal (rt_call (f->check.rt, f->check.target, &req, 10000, &reply), PG__STATUS__OK);
+    assert_int_equal (((Pg__TargetStatReply *) msg_body (reply))->crc32c, crc);
+    msg_destroy (&reply);
+}
+
 static void
 test_root_must_be_a_writable_directory (void **state)
 {
@@ -104,6 +135,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_list_pages_in_path_order, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_remove_files_and_trees, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_paths_outside_the_rules_are_refused, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_stat_reports_the_crc, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_root_must_be_a_writable_directory, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
