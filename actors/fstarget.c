@@ -199,7 +199,8 @@ s_on_put (actor_t *actor, fstarget_t *self, msg_t *request)
                            put->path, bad ? bad : "a chunk over 16 MB");
         return;
     }
-    if (crc32c (0, put->data.data, put->data.len) != put->crc32c) {
+    uint32_t chunk_crc = crc32c (0, put->data.data, put->data.len);
+    if (chunk_crc != put->crc32c) {
         actor_reply_error (actor, request, PG__STATUS__BAD_MESSAGE,
                            "put %s: the chunk at offset %" PRIu64 " does not match its CRC32C",
                            put->path, put->offset);
@@ -265,7 +266,7 @@ s_on_put (actor_t *actor, fstarget_t *self, msg_t *request)
         done += (size_t) n;
     }
     upload->held += put->data.len;
-    upload->crc = crc32c (upload->crc, put->data.data, put->data.len);
+    upload->crc = crc32c_combine (upload->crc, chunk_crc, put->data.len);
     bool committed = false;
     if (put->last) {
         if (upload->held != put->file_size || upload->crc != put->file_crc32c) {
@@ -652,7 +653,9 @@ fstarget_spawn (rt_t *rt, const char *name, const char *root)
         log_error ("target %s: the root path is too long", name);
         return NULL;
     }
-    actor_opts_t opts = { .pinned = true };
+    //  A thread of its own where one is free: its writes then run beside
+    //  the reads of the server's uploader instead of taking turns.
+    actor_opts_t opts = { .pinned = true, .exclusive = true };
     actor_t *actor = actor_spawn (rt, name, &s_ops, (void *) root, &opts);
     if (!actor)
         log_error ("target %s: cannot start its actor", name);

@@ -153,7 +153,13 @@ echo "restarting the replica servers with backup/upload_rate = $rate..." >&2
 cluster_stop
 cluster_extra="targets\n    local = $work/target\nbackup\n    upload_rate = $rate\n"
 for i in 0 1 2 3; do cluster_start_server "$i" || exit 1; done
-while ! shell "app big" 2>/dev/null | grep -q "serving 8/8"; do sleep 0.2; done
+# Every replica of both tables back (big2's learners copied its restored
+# primaries), and a moment for the servers to settle: the quiet run must
+# not measure catching up.
+for t in big big2; do
+    while ! shell "app $t" 2>/dev/null | grep -q "healthy 8/8"; do sleep 0.5; done
+done
+sleep 10
 echo "writes on w alone ($seconds s)..." >&2
 "$build/pegasus-bench" -m "$meta" -t w -w write -T 2 -i 4 -d "$seconds" --warmup 3 \
     --label quiet 2>/dev/null | grep '^{' >"$work/quiet.json"

@@ -119,7 +119,8 @@ wiretypes_register (void)
         &pg__list_backup_policy_request__descriptor,
         &pg__list_backup_policy_reply__descriptor,
         &pg__modify_backup_policy_request__descriptor,
-        &pg__enable_backup_policy_request__descriptor
+        &pg__enable_backup_policy_request__descriptor,
+        &pg__job_news__descriptor
     };
     for (size_t i = 0; i < sizeof types / sizeof types [0]; i++)
         if (types_register (types [i]))

@@ -1015,6 +1015,14 @@ s_receive (actor_t *actor, msg_t **msg_p)
         meta_cure_run (self);
         return;
     }
+    if (msg_is (msg, &pg__job_news__descriptor)) {
+        const Pg__JobNews *news = msg_body (msg);
+        if (news->backup_id)
+            meta_backup_poll_now (self, news->backup_id);
+        if (news->restore_id)
+            meta_restore_poll_now (self, news->restore_id);
+        return;
+    }
     if (!msg_is_request (msg))
         return;
     if (msg_is (msg, &pg__beacon_request__descriptor))

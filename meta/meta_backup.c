@@ -369,6 +369,8 @@ s_set_files (Pg__BackupPartition *part, const Pg__BackupPartitionReply *reply)
     return 0;
 }
 
+static void s_poll (meta_t *self, meta_backup_t *backup);
+
 static void
 s_on_poll (actor_t *actor, msg_t **reply_p, void *arg)
 {
@@ -403,6 +405,8 @@ s_on_poll (actor_t *actor, msg_t **reply_p, void *arg)
         meta_set_string (&part->error, "");
         if (s_save (self, backup))
             part->step = PG__BACKUP_STEP__BACKUP_UPLOADING;     //  asked again next poll
+        else
+            s_poll (self, backup);      //  the last one done: the manifest now
         return;
     }
     if (reply->step == PG__BACKUP_STEP__BACKUP_FAILED && reply->transient) {
@@ -776,4 +780,14 @@ meta_backup_free (meta_t *self)
     while (self->backups && u64map_next (self->backups, &cursor, &id, &value) == 0)
         s_backup_free (value);
     u64map_destroy (&self->backups);
+}
+
+void
+meta_backup_poll_now (meta_t *self, uint64_t backup_id)
+{
+    meta_backup_t *backup = u64map_get (self->backups, backup_id);
+    if (backup && s_running (backup)) {
+        backup->next_poll_ms = actor_now_ms (self->self) + POLL_MS;
+        s_poll (self, backup);
+    }
 }

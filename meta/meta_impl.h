@@ -245,6 +245,9 @@ int
                        uint64_t *backup_id, int *status, char *why, size_t why_size);
 void
     meta_on_backup (meta_t *self, msg_t *request);
+//  A server said a partition of this backup reached an end: poll it now.
+void
+    meta_backup_poll_now (meta_t *self, uint64_t backup_id);
 void
     meta_on_query_backup (meta_t *self, msg_t *request);
 void
@@ -264,6 +267,8 @@ void
     meta_on_restore (meta_t *self, msg_t **request_p);
 void
     meta_on_query_restore (meta_t *self, msg_t *request);
+void
+    meta_restore_poll_now (meta_t *self, uint64_t restore_id);
 //  Whether a running restore reads that backup (retention keeps it).
 bool
     meta_restore_reads (meta_t *self, uint64_t backup_id);

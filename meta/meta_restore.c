@@ -196,6 +196,8 @@ s_complete (meta_t *self, meta_restore_t *restore, const app_t *app)
 //  ---------------------------------------------------------------------
 //  Polls
 
+static void s_poll (meta_t *self, meta_restore_t *restore);
+
 static void
 s_on_poll (actor_t *actor, msg_t **reply_p, void *arg)
 {
@@ -225,6 +227,8 @@ s_on_poll (actor_t *actor, msg_t **reply_p, void *arg)
         meta_set_string (&part->error, "");
         if (s_save (self, restore))
             part->step = PG__RESTORE_STEP__RESTORE_DOWNLOADING;
+        else
+            s_poll (self, restore);     //  the last one done: the table opens now
         return;
     }
     if (reply->step != PG__RESTORE_STEP__RESTORE_FAILED) {
@@ -653,4 +657,14 @@ meta_restore_reads (meta_t *self, uint64_t backup_id)
         if (s_running (value) && ((meta_restore_t *) value)->job->backup_id == backup_id)
             return true;
     return false;
+}
+
+void
+meta_restore_poll_now (meta_t *self, uint64_t restore_id)
+{
+    meta_restore_t *restore = u64map_get (self->restores, restore_id);
+    if (restore && s_running (restore)) {
+        restore->next_poll_ms = actor_now_ms (self->self) + POLL_MS;
+        s_poll (self, restore);
+    }
 }

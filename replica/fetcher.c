@@ -36,7 +36,10 @@ typedef struct {
     uint32_t crc;
 } file_t;
 
+typedef struct fetcher_t fetcher_t;
+
 typedef struct {
+    fetcher_t *owner;
     char key [64];
     uint64_t restore_id;
     uint32_t app_id, partition;
@@ -58,18 +61,35 @@ typedef struct {
     int fd;
     uint64_t asked;                     //  bytes of it asked for
     uint64_t got;                       //  bytes of it written
+    uint32_t crc;                       //  CRC32C of those bytes
     int inflight;
     bool file_failed;
     int retries;
 } fetch_t;
 
-typedef struct {
+struct fetcher_t {
     actor_t *self;
     char *replica_dir;
     char *meta_node;                    //  only meta asks for downloads
     strmap_t *fetches;
-    uint8_t *buf;
-} fetcher_t;
+};
+
+//  Tells meta a download reached an end, so it asks at once (a one-way
+//  hint: its polls find the same, later).
+static void
+s_news (fetcher_t *self, uint64_t restore_id)
+{
+    char address [400];
+    snprintf (address, sizeof address, "%s/meta", self->meta_node);
+    actor_t *meta = rt_lookup (actor_rt (self->self), address);
+    Pg__JobNews *news;
+    msg_t *msg = meta ? msg_new (&pg__job_news__descriptor, (void **) &news) : NULL;
+    if (msg) {
+        news->restore_id = restore_id;
+        actor_send (self->self, meta, &msg);
+    }
+    actor_unref (&meta);
+}
 
 typedef struct {
     fetcher_t *self;
@@ -109,6 +129,7 @@ s_fail (fetch_t *fetch, bool permanent, const char *format, ...)
     }
     log_warning ("restore %" PRIu64 " of %u.%u: %s%s", fetch->restore_id, fetch->app_id,
                  fetch->partition, fetch->error, permanent ? " (the backup is bad)" : "");
+    s_news (fetch->owner, fetch->restore_id);
 }
 
 static void
@@ -127,34 +148,24 @@ s_forget (fetcher_t *self, fetch_t *fetch, bool remove)
 
 //  ---------------------------------------------------------------------
 
-//  The file just fetched: on disk, then read back for its size and CRC.
+//  The file just fetched: its bytes (each chunk checked on arrival, in
+//  order) must make the size and CRC32C the manifest says; then on disk.
 static int
 s_check_file (fetcher_t *self, fetch_t *fetch)
 {
     file_t *file = &fetch->files [fetch->at];
+    if (fetch->got != file->size || fetch->crc != file->crc) {
+        s_fail (fetch, true, "%s/%s on target %s is corrupt: %" PRIu64 " bytes with CRC32C %08x, "
+                "the manifest says %" PRIu64 " with %08x", fetch->prefix, file->name, fetch->target,
+                fetch->got, fetch->crc, file->size, file->crc);
+        return -1;
+    }
     if (fdatasync (fetch->fd)) {
         s_fail (fetch, false, "cannot sync %s: %s", file->name, strerror (errno));
         return -1;
     }
-    uint32_t crc = 0;
-    uint64_t size = 0;
-    ssize_t n;
-    while ((n = pread (fetch->fd, self->buf, CHUNK, (off_t) size)) > 0) {
-        crc = crc32c (crc, self->buf, (size_t) n);
-        size += (uint64_t) n;
-    }
     close (fetch->fd);
     fetch->fd = -1;
-    if (n < 0) {
-        s_fail (fetch, false, "cannot read %s back: %s", file->name, strerror (errno));
-        return -1;
-    }
-    if (size != file->size || crc != file->crc) {
-        s_fail (fetch, true, "%s/%s on target %s is corrupt: %" PRIu64 " bytes with CRC32C %08x, "
-                "the manifest says %" PRIu64 " with %08x", fetch->prefix, file->name, fetch->target,
-                size, crc, file->size, file->crc);
-        return -1;
-    }
     return 0;
 }
 
@@ -171,6 +182,7 @@ s_finish (fetch_t *fetch)
     fetch->step = PG__RESTORE_STEP__RESTORE_DONE;
     log_notice ("restore %" PRIu64 " of %u.%u: %zu files, %" PRIu64 " bytes in place",
                 fetch->restore_id, fetch->app_id, fetch->partition, fetch->nfiles, fetch->bytes_done);
+    s_news (fetch->owner, fetch->restore_id);
 }
 
 static void
@@ -178,6 +190,7 @@ s_next_file (fetcher_t *self, fetch_t *fetch)
 {
     fetch->at++;
     fetch->asked = fetch->got = 0;
+    fetch->crc = 0;
     fetch->retries = 0;
     if (fetch->at == fetch->nfiles)
         s_finish (fetch);
@@ -210,7 +223,10 @@ s_on_get (actor_t *actor, msg_t **reply_p, void *arg)
                 fetch->prefix, file->name, fetch->target, body->file_size, file->size);
         return;
     }
-    if (!body || body->data.len != ctx.len || crc32c (0, body->data.data, body->data.len) != body->crc32c) {
+    //  Replies come in the order asked (one target actor, one queue); one
+    //  out of place, lost or damaged on the way means the file again.
+    if (!body || body->data.len != ctx.len || ctx.offset != fetch->got
+    ||  crc32c (0, body->data.data, body->data.len) != body->crc32c) {
         //  Lost or damaged on the way (or the target is away): again.
         if (!fetch->file_failed)
             snprintf (fetch->error, sizeof fetch->error, "get %s/%s from %s: %s", fetch->prefix,
@@ -229,6 +245,7 @@ s_on_get (actor_t *actor, msg_t **reply_p, void *arg)
             done += (size_t) n;
         }
         fetch->got += ctx.len;
+        fetch->crc = crc32c_combine (fetch->crc, body->crc32c, ctx.len);
         fetch->bytes_done += ctx.len;
     }
     if (fetch->file_failed && fetch->inflight == 0) {
@@ -241,6 +258,7 @@ s_on_get (actor_t *actor, msg_t **reply_p, void *arg)
         close (fetch->fd);
         fetch->fd = -1;
         fetch->asked = fetch->got = 0;
+        fetch->crc = 0;
     }
     else
     if (!fetch->file_failed && fetch->got == file->size) {
@@ -440,6 +458,7 @@ s_on_request (fetcher_t *self, msg_t *request)
             return;
         }
         snprintf (fetch->key, sizeof fetch->key, "%s", key);
+        fetch->owner = self;
         fetch->restore_id = req->restore_id;
         fetch->app_id = req->app_id;
         fetch->partition = req->partition;
@@ -507,12 +526,10 @@ s_init (actor_t *actor, void *args)
     self->replica_dir = strdup (strings [0]);
     self->meta_node = strdup (strings [1]);
     self->fetches = strmap_new ();
-    self->buf = malloc (CHUNK);
-    if (!self->replica_dir || !self->meta_node || !self->fetches || !self->buf) {
+    if (!self->replica_dir || !self->meta_node || !self->fetches) {
         free (self->replica_dir);
         free (self->meta_node);
         strmap_destroy (&self->fetches);
-        free (self->buf);
         free (self);
         return -1;
     }
@@ -532,7 +549,6 @@ s_fini (actor_t *actor)
     while (strmap_next (self->fetches, &cursor, &key, &value) == 0)
         s_release (value);
     strmap_destroy (&self->fetches);
-    free (self->buf);
     free (self->replica_dir);
     free (self->meta_node);
     free (self);

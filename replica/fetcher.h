@@ -3,7 +3,8 @@
     restored that meta names here, it downloads the files of the backup's
     checkpoint from a backup target actor on this node into the replica's
     directory, checks each chunk's CRC32C as it arrives and each whole file
-    against the size and CRC32C the manifest gives, and only then moves the
+    (its chunks' CRCs combined, every byte read once) against the size and
+    CRC32C the manifest gives, and only then moves the
     checkpoint into place (<replica>/db), where the replica opens it once
     meta lifts the table's restoring mark.
 
@@ -18,10 +19,11 @@
         (none)        meta asks                      mark <replica> as this restore's,
                                                      empty <replica>/db.restore / DOWNLOADING
         DOWNLOADING   room in the window             get the next chunk of the file
-        DOWNLOADING   a chunk arrives                check its CRC32C, write it
-        DOWNLOADING   a file is whole                fsync, read back: size and CRC32C
-                                                     as the manifest says, else FAILED
-                                                     (permanent: the backup is bad)
+        DOWNLOADING   a chunk arrives                check its CRC32C and place, write
+                                                     it, extend the file's CRC32C
+        DOWNLOADING   a file is whole                size and CRC32C as the manifest
+                                                     says (else FAILED, permanent: the
+                                                     backup is bad), then fsync
         DOWNLOADING   a get fails                    missing file: FAILED (permanent);
                                                      else retry the file (3 times) /
                                                      else FAILED

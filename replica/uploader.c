@@ -44,8 +44,12 @@ typedef struct {
 } file_t;
 
 typedef struct job_t job_t;
+typedef struct uploader_t uploader_t;
+
+static void s_news (uploader_t *self, job_t *job);
 
 struct job_t {
+    uploader_t *owner;
     char key [64];                      //  "<backup>.<app>.<partition>"
     uint64_t backup_id;
     uint32_t app_id, partition;
@@ -74,7 +78,7 @@ struct job_t {
     int retries;
 };
 
-typedef struct {
+struct uploader_t {
     actor_t *self;
     char *dir;
     char *meta_node;                    //  only meta asks for uploads
@@ -85,7 +89,7 @@ typedef struct {
     int64_t refill_ms;
     bool pump_pending;
     uint8_t *buf;
-} uploader_t;
+};
 
 typedef struct {
     uploader_t *self;
@@ -95,6 +99,23 @@ typedef struct {
 } put_ctx_t;
 
 static void s_pump (uploader_t *self);
+
+//  Tells meta a job reached an end, so it asks at once (a one-way hint:
+//  its polls find the same, later).
+static void
+s_news (uploader_t *self, job_t *job)
+{
+    char address [400];
+    snprintf (address, sizeof address, "%s/meta", self->meta_node);
+    actor_t *meta = rt_lookup (actor_rt (self->self), address);
+    Pg__JobNews *news;
+    msg_t *msg = meta ? msg_new (&pg__job_news__descriptor, (void **) &news) : NULL;
+    if (msg) {
+        news->backup_id = job->backup_id;
+        actor_send (self->self, meta, &msg);
+    }
+    actor_unref (&meta);
+}
 
 //  ---------------------------------------------------------------------
 //  Jobs
@@ -138,6 +159,7 @@ s_job_fail (job_t *job, const char *format, ...)
     log_warning ("backup %" PRIu64 " of %u.%u: %s", job->backup_id, job->app_id, job->partition,
                  job->error);
     s_job_close (job);
+    s_news (job->owner, job);
 }
 
 static void
@@ -354,6 +376,7 @@ s_next_file (uploader_t *self, job_t *job)
     if (job->at == job->nfiles) {
         job->step = PG__BACKUP_STEP__BACKUP_DONE;
         s_job_close (job);
+        s_news (job->owner, job);
         log_notice ("backup %" PRIu64 " of %u.%u: %zu files, %" PRIu64 " bytes uploaded",
                     job->backup_id, job->app_id, job->partition, job->nfiles, job->bytes_done);
     }
@@ -516,7 +539,7 @@ s_pump_job (uploader_t *self, job_t *job)
         put->data.data = data;
         put->data.len = len;
         put->crc32c = crc32c (0, data, len);
-        job->crc = crc32c (job->crc, data, len);
+        job->crc = crc32c_combine (job->crc, put->crc32c, len);
         job->sent += len;
         put->last = job->sent == file->size;
         if (put->last) {
@@ -655,6 +678,7 @@ s_on_request (uploader_t *self, msg_t *request)
             return;
         }
         snprintf (job->key, sizeof job->key, "%s", key);
+        job->owner = self;
         job->backup_id = req->backup_id;
         job->app_id = req->app_id;
         job->partition = req->partition;
