@@ -496,11 +496,11 @@ s_push (meta_t *self)
 //  ---------------------------------------------------------------------------
 //  Requests
 
-static bool
-s_valid_name (const char *name)
+bool
+meta_valid_name (const char *name, size_t max)
 {
     size_t len = strlen (name);
-    if (len == 0 || len > 128)
+    if (len == 0 || len > max)
         return false;
     for (size_t i = 0; i < len; i++) {
         char c = name [i];
@@ -518,7 +518,7 @@ s_check_new (meta_t *self, const char *name, uint32_t pc, uint32_t rc, int *stat
              size_t size)
 {
     *status = PG__STATUS__INVALID_ARGUMENT;
-    if (!s_valid_name (name))
+    if (!meta_valid_name (name, 128))
         snprintf (why, size, "table name '%.200s': 1..128 of A-Z a-z 0-9 _ . -", name);
     else
     if (pc == 0 || pc > MAX_PARTITIONS || (pc & (pc - 1)))
@@ -696,7 +696,7 @@ s_on_recall (meta_t *self, msg_t *request)
         return;
     }
     const char *name = *req->new_name ? req->new_name : app->info->name;
-    if (!s_valid_name (name)) {
+    if (!meta_valid_name (name, 128)) {
         actor_reply_error (self->self, request, PG__STATUS__INVALID_ARGUMENT,
                            "table name '%.200s': 1..128 of A-Z a-z 0-9 _ . -", name);
         return;

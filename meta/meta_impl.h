@@ -135,6 +135,10 @@ int
 node_t *
     meta_node (meta_t *self, const char *address);
 
+//  Whether name is 1..max of [A-Za-z0-9_.-] (tables, policies).
+bool
+    meta_valid_name (const char *name, size_t max);
+
 //  The live node with the fewest primaries (extra_primaries: per node, in
 //  the map's order, primaries about to be placed), or NULL if none lives.
 node_t *

@@ -111,21 +111,6 @@ meta_policy_keep (meta_t *self, const char *name)
 //  ---------------------------------------------------------------------
 //  Requests
 
-static bool
-s_valid_name (const char *name)
-{
-    size_t len = strlen (name);
-    if (len == 0 || len > 64)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = name [i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-           || c == '_' || c == '.' || c == '-'))
-            return false;
-    }
-    return true;
-}
-
 //  What is wrong with a policy's settings, or NULL.
 static const char *
 s_check (meta_t *self, const Pg__BackupPolicy *policy, char *why, size_t size)
@@ -178,7 +163,7 @@ meta_on_add_policy (meta_t *self, msg_t *request)
 {
     const Pg__AddBackupPolicyRequest *req = msg_body (request);
     char why [400];
-    if (!req->policy || !s_valid_name (req->policy->name)) {
+    if (!req->policy || !meta_valid_name (req->policy->name, 64)) {
         actor_reply_error (self->self, request, PG__STATUS__INVALID_ARGUMENT,
                            "policy name: 1..64 of A-Z a-z 0-9 _ . -");
         return;

@@ -144,8 +144,26 @@ minicluster_fault (minicluster_t *self, int i, const char *text)
 void
 minicluster_pause (minicluster_t *self, int i)
 {
-    if (self->pids [i] && kill (self->pids [i], SIGSTOP) == 0)
-        self->paused [i] = true;
+    if (!self->pids [i] || kill (self->pids [i], SIGSTOP))
+        return;
+    self->paused [i] = true;
+    //  kill() returns before every thread has stopped: a request sent at
+    //  once could still be served. Wait (1 s at most) until the kernel
+    //  says the process is stopped.
+    char path [64], stat [512];
+    snprintf (path, sizeof path, "/proc/%d/stat", (int) self->pids [i]);
+    int64_t until = testutil_now_ms () + 1000;
+    while (testutil_now_ms () < until) {
+        FILE *file = fopen (path, "r");
+        size_t n = file ? fread (stat, 1, sizeof stat - 1, file) : 0;
+        if (file)
+            fclose (file);
+        stat [n] = 0;
+        const char *close = strrchr (stat, ')');
+        if (!close || close [1] != ' ' || close [2] == 'T' || close [2] == 't')
+            return;
+        usleep (1000);
+    }
 }
 
 void
