@@ -25,8 +25,13 @@ pegasus_admin_call (const char *meta, msg_t *request, int timeout_ms, msg_t **re
         return pegasus_fail (PEGASUS_INTERNAL, "cannot start the client runtime");
     }
     int rc = pegasus_meta_call (rt, meta, &request, timeout_ms, reply_p);
-    if (rc != PEGASUS_OK && *reply_p && *msg_error (*reply_p))
-        pegasus_fail (rc, "%s", msg_error (*reply_p));
+    if (rc != PEGASUS_OK) {
+        //  The error's message is kept for pegasus_errmsg; the reply
+        //  goes, so no caller holds one only when the call worked.
+        if (*reply_p && *msg_error (*reply_p))
+            pegasus_fail (rc, "%s", msg_error (*reply_p));
+        msg_destroy (reply_p);
+    }
     pegasus_runtime_release ();
     return rc;
 }

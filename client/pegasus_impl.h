@@ -72,8 +72,9 @@ int
                            op_done_fn *done, void *arg);
 
 //  One meta request of an administration call, on the shared runtime:
-//  the status (a failure's message recorded for pegasus_error) and the
-//  reply in *reply_p. Takes the request (NULL: out of memory).
+//  the status (a failure's message recorded for pegasus_error) and, if it
+//  is OK, the reply in *reply_p (NULL otherwise). Takes the request (NULL:
+//  out of memory).
 int
     pegasus_admin_call (const char *meta_servers, msg_t *request, int timeout_ms, msg_t **reply_p);
 

@@ -115,6 +115,12 @@ s_thread_exit (void *arg)
 {
     (void) arg;
     pool_thread_flush ();
+    //  Other thread-exit destructors may still free blocks (a library's
+    //  thread-local cleanup, run after ours): the next free registers the
+    //  thread again, so this runs again (POSIX repeats the destructors while
+    //  values are set, up to PTHREAD_DESTRUCTOR_ITERATIONS times) instead
+    //  of leaving those blocks in a cache nobody will ever flush.
+    t_registered = 0;
 }
 
 static void

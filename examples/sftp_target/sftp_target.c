@@ -26,7 +26,11 @@
     (PLUGIN_PINNED). It connects on the first request, not at start, so a
     backup server that is down never stops a node from starting; a request
     that finds it unreachable is answered UNREACHABLE and the next one
-    connects again.
+    connects again. A limit: a server that accepts the connection and then
+    stops answering holds this actor for as long as libssh waits on it
+    (timeout_ms bounds the connection; libssh 0.10 bounds SFTP reads by the
+    same session timeout only in some paths), and the requests behind it
+    time out at their senders meanwhile.
 */
 #define _POSIX_C_SOURCE 200809L
 #include <pegasus-c/plugin.h>
