@@ -1,5 +1,6 @@
 /*  fetcher: see fetcher.h. */
 #include "replica/fetcher.h"
+#include "replica/jobnews.h"
 #include "actors/target.h"
 #include "common/crc.h"
 #include "common/dirsync.h"
@@ -74,21 +75,11 @@ struct fetcher_t {
     strmap_t *fetches;
 };
 
-//  Tells meta a download reached an end, so it asks at once (a one-way
-//  hint: its polls find the same, later).
+//  Tells meta a download reached an end, so it asks at once.
 static void
 s_news (fetcher_t *self, uint64_t restore_id)
 {
-    char address [400];
-    snprintf (address, sizeof address, "%s/meta", self->meta_node);
-    actor_t *meta = rt_lookup (actor_rt (self->self), address);
-    Pg__JobNews *news;
-    msg_t *msg = meta ? msg_new (&pg__job_news__descriptor, (void **) &news) : NULL;
-    if (msg) {
-        news->restore_id = restore_id;
-        actor_send (self->self, meta, &msg);
-    }
-    actor_unref (&meta);
+    jobnews_send (self->self, self->meta_node, 0, restore_id);
 }
 
 typedef struct {

@@ -1,5 +1,6 @@
 /*  uploader: see uploader.h. */
 #include "replica/uploader.h"
+#include "replica/jobnews.h"
 #include "replica/partition.h"
 #include "actors/target.h"
 #include "common/crc.h"
@@ -100,21 +101,11 @@ typedef struct {
 
 static void s_pump (uploader_t *self);
 
-//  Tells meta a job reached an end, so it asks at once (a one-way hint:
-//  its polls find the same, later).
+//  Tells meta a job reached an end, so it asks at once.
 static void
 s_news (uploader_t *self, job_t *job)
 {
-    char address [400];
-    snprintf (address, sizeof address, "%s/meta", self->meta_node);
-    actor_t *meta = rt_lookup (actor_rt (self->self), address);
-    Pg__JobNews *news;
-    msg_t *msg = meta ? msg_new (&pg__job_news__descriptor, (void **) &news) : NULL;
-    if (msg) {
-        news->backup_id = job->backup_id;
-        actor_send (self->self, meta, &msg);
-    }
-    actor_unref (&meta);
+    jobnews_send (self->self, self->meta_node, job->backup_id, 0);
 }
 
 //  ---------------------------------------------------------------------
