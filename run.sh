@@ -22,7 +22,7 @@ cd "$top"
 packages=(build-essential autoconf automake libtool pkg-config
           librocksdb-dev libzmq3-dev libczmq-dev libprotobuf-c-dev
           protobuf-c-compiler libcmocka-dev libedit-dev iproute2 nftables
-          libssh-dev openssh-server openssh-client procps)
+          libssh-dev openssh-server openssh-client procps gdb)
 
 say () { printf '%s\n' "$*"; }
 die () { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
